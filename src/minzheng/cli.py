@@ -1,0 +1,283 @@
+"""The ``minzheng`` command: each command parses, calls one service, prints.
+
+Exit codes: 0 success, 1 input rejected (nothing written), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+app = typer.Typer(
+    help="民政一口式服务平台命令行 / Minzheng civil-affairs platform command line",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+import_app = typer.Typer(help="导入数据 / Import data", no_args_is_help=True)
+export_app = typer.Typer(help="导出数据 / Export data", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minzheng.config.settings")
+    import django
+
+    django.setup()
+
+
+def _emit(fmt: Format, payload: dict[str, Any], text: str) -> None:
+    if fmt == Format.json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    else:
+        typer.echo(text)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """创建或升级数据库 / Create or upgrade the database."""
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@app.command()
+def demo(
+    households: Annotated[int, typer.Option(help="家庭数 / number of households", min=1)] = 20_000,
+    seed: Annotated[int, typer.Option(help="随机种子 / seed (deterministic)")] = 0,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="只写家庭文档到 .jsonl/.parquet，不写数据库 / write documents only"),
+    ] = None,
+    users: Annotated[bool, typer.Option(help="同时创建演示用户 / also create demo users")] = True,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """加载合成的演示城区 / Load the synthetic demo district (once)."""
+    if output is not None:
+        from minzheng.demo.generator import write_documents
+
+        if output.suffix.lower() not in {".jsonl", ".parquet"}:
+            err.print("输出文件须为 .jsonl 或 .parquet / output must be .jsonl or .parquet")
+            raise typer.Exit(2)
+        n = write_documents(output, households, seed)
+        _emit(
+            fmt,
+            {"ok": True, "households": n, "output": str(output)},
+            f"已写入 {n} 户家庭文档：{output}",
+        )
+        return
+    _setup()
+    from minzheng.demo.services import DEMO_PASSWORD, demo_load, demo_users
+
+    with _progress() as bar:
+        task = bar.add_task("加载演示数据", total=households)
+        added = demo_load(
+            households, seed, progress=lambda done, total: bar.update(task, completed=done)
+        )
+    logins = demo_users(seed) if users else []
+    payload = {
+        "ok": True,
+        "households_added": added,
+        "users": [
+            {"username": u.username, "role": u.role, "password": DEMO_PASSWORD} for u in logins
+        ],
+    }
+    lines = [f"新增演示家庭 {added} 户" if added else "演示数据已存在，未重复加载"]
+    if logins:
+        lines.append(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
+        lines += [f"  {u.username:10s} {u.role:20s} {u.division}" for u in logins]
+    _emit(fmt, payload, "\n".join(lines))
+
+
+@app.command()
+def createuser(
+    name: Annotated[str, typer.Argument(help="用户名 / username")],
+    role: Annotated[str, typer.Option(help="角色 / role")],
+    division: Annotated[str, typer.Option(help="区划代码 / division code")],
+    department: Annotated[str, typer.Option(help="委办局 / department (liaisons)")] = "",
+    password: Annotated[str | None, typer.Option(help="密码 / password")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """创建工作人员账户 / Create a staff user."""
+    _setup()
+    from minzheng.accounts.services import user_create
+    from minzheng.core.errors import ApplicationError
+
+    try:
+        user = user_create(
+            username=name,
+            role=role,
+            division_code=division,
+            password=password,
+            department=department,
+        )
+    except ApplicationError as exc:
+        _reject(fmt, exc)
+    _emit(
+        fmt,
+        {"ok": True, "username": user.username, "role": user.role, "division": division},
+        f"已创建用户 {user.username}（{user.get_role_display()}，{division}）",
+    )
+
+
+@app.command()
+def token(
+    name: Annotated[str, typer.Argument(help="用户名 / username")],
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """为用户签发新的接口令牌 / Print a new API token for the user."""
+    _setup()
+    from minzheng.accounts.services import token_create
+    from minzheng.core.errors import ApplicationError
+
+    try:
+        value = token_create(username=name)
+    except ApplicationError as exc:
+        _reject(fmt, exc)
+    _emit(fmt, {"ok": True, "username": name, "token": value}, value)
+
+
+def _reject(fmt: Format, exc: Any) -> None:
+    _emit(fmt, {"ok": False, **exc.as_dict()}, f"错误：{exc.message}（{exc.code}）")
+    raise typer.Exit(1)
+
+
+@import_app.command("households")
+def import_households(
+    file: Annotated[Path, typer.Argument(help=".xlsx 或 .csv")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只校验不写入 / validate only")
+    ] = False,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+    errors_xlsx: Annotated[
+        Path | None, typer.Option(help="错误报告另存为 .xlsx / write the error report")
+    ] = None,
+) -> None:
+    """导入家庭与成员（全部成功才写入）/ Import households; all or nothing."""
+    _setup()
+    from minzheng.registry.imports import households_import
+
+    if not file.is_file():
+        _emit(
+            fmt,
+            {
+                "ok": False,
+                "rows": 0,
+                "errors": [
+                    {
+                        "row": None,
+                        "column": None,
+                        "code": "file.not_found",
+                        "message": f"文件不存在：{file}",
+                    }
+                ],
+            },
+            f"错误：文件不存在：{file}",
+        )
+        raise typer.Exit(1)
+    report = households_import(
+        actor=None, content=file.read_bytes(), filename=file.name, dry_run=dry_run
+    )
+    if errors_xlsx is not None and report.errors and report.source_rows:
+        errors_xlsx.write_bytes(report.error_workbook())
+    lines = [
+        f"{'校验通过' if report.ok else '导入被拒绝，未写入任何数据'}：{report.rows} 行，{report.households} 户，{report.persons} 人"
+        + ("（仅校验）" if dry_run else "")
+    ]
+    lines += [
+        f"  第 {e['row']} 行 [{e['column']}] {e['message']}（{e['code']}）"
+        if e["row"]
+        else f"  {e['message']}（{e['code']}）"
+        for e in report.errors[:200]
+    ]
+    _emit(fmt, report.as_dict(), "\n".join(lines))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@export_app.command("households")
+def export_households(
+    file: Annotated[Path, typer.Argument(help=".xlsx 或 .csv")],
+    division: Annotated[str | None, typer.Option(help="区划代码 / division code")] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """按导入模板导出家庭 / Export households in the import template."""
+    suffix = file.suffix.lower()
+    if suffix not in {".xlsx", ".csv"}:
+        err.print("文件须为 .xlsx 或 .csv / file must be .xlsx or .csv")
+        raise typer.Exit(2)
+    _setup()
+    from minzheng.accounts.services import system_user
+    from minzheng.core.errors import ApplicationError
+    from minzheng.registry.imports import households_export
+
+    try:
+        content, rows = households_export(
+            actor=system_user(), division=division, fmt=suffix[1:], reason="命令行导出"
+        )
+    except ApplicationError as exc:
+        _reject(fmt, exc)
+    file.write_bytes(content)
+    _emit(fmt, {"ok": True, "rows": rows, "file": str(file)}, f"已导出 {rows} 行：{file}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    workers: Annotated[int, typer.Option(help="进程数 / workers")] = 2,
+) -> None:
+    """生产服务器（gunicorn）/ Production server (gunicorn)."""
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    argv = [
+        "gunicorn",
+        "minzheng.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--timeout",
+        "120",
+    ]
+    _ = settings.STATIC_ROOT
+    os.execvp(argv[0], argv)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

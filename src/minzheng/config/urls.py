@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from minzheng.config.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/households/", permanent=False)),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("minzheng.accounts.urls")),
+    path("", include("minzheng.registry.urls")),
+]
