@@ -12,7 +12,7 @@ from minzheng.accounts.roles import Role
 from minzheng.accounts.services import user_create
 from minzheng.demo.generator import communities, documents_frame
 from minzheng.registry import services as registry_services
-from minzheng.registry.divisions import load_divisions
+from minzheng.registry.divisions import beijing_divisions, load_divisions
 from minzheng.registry.documents import HouseholdDoc
 from minzheng.registry.models import Division, Household
 
@@ -31,7 +31,7 @@ class DemoLogin:
 def demo_divisions(seed: int = 0) -> int:
     """Add the synthetic communities under Xicheng's real streets."""
     rows = [(c.code, c.name, "community", c.street) for c in communities(seed)]
-    return load_divisions(Division, rows)
+    return load_divisions(Division, [*beijing_divisions(), *rows])
 
 
 def demo_community(seed: int = 0) -> str:
