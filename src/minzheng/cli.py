@@ -255,11 +255,12 @@ def serve(
 ) -> None:
     """生产服务器（gunicorn）/ Production server (gunicorn)."""
     _setup()
-    from django.conf import settings
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
     argv = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "minzheng.config.wsgi:application",
         "--bind",
@@ -271,8 +272,7 @@ def serve(
         "--timeout",
         "120",
     ]
-    _ = settings.STATIC_ROOT
-    os.execvp(argv[0], argv)
+    os.execv(sys.executable, argv)
 
 
 def main() -> None:
