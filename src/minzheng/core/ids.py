@@ -104,6 +104,12 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
     return IdNumber(number=number, birth_date=born, sex=sex)
 
 
+def id_number_facts(number: str) -> IdNumber:
+    """Birth date and sex of a number that :func:`parse_id_number` already accepted."""
+    born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return IdNumber(number=number, birth_date=born, sex="M" if int(number[16]) % 2 else "F")
+
+
 def mask_id_number(number: str) -> str:
     """Keep the region (6) and the last four; hide the birth date and sequence."""
     if len(number) != 18:

@@ -20,8 +20,13 @@ class Page(BaseModel, Generic[T]):
 
 
 def paginate(
-    qs: QuerySet[Any], page: int, page_size: int, shape: Callable[[Any], Any]
+    qs: QuerySet[Any],
+    page: int,
+    page_size: int,
+    shape: Callable[[Any], Any],
+    enrich: Callable[[list[Any]], list[Any]] | None = None,
 ) -> dict[str, Any]:
+    """One page of ``qs``; ``enrich`` may add to the page's rows before ``shape``."""
     if page < 1:
         raise ApplicationError(
             "pagination.page", "页码必须从 1 开始", {"field": "page"}, status=422
@@ -35,4 +40,7 @@ def paginate(
         )
     count = qs.count()
     start = (page - 1) * page_size
-    return {"items": [shape(x) for x in qs[start : start + page_size]], "count": count}
+    rows = list(qs[start : start + page_size])
+    if enrich is not None:
+        rows = enrich(rows)
+    return {"items": [shape(x) for x in rows], "count": count}

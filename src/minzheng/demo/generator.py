@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 REFERENCE_DATE = date(2025, 7, 1)
 DISTRICT = "110102"
@@ -124,29 +125,30 @@ def communities(seed: int = 0) -> list[Community]:
 def _id_numbers(
     rng: np.random.Generator, region: np.ndarray, born: np.ndarray, male: np.ndarray
 ) -> np.ndarray:
-    """Valid GB 11643 numbers, unique within the batch."""
-    n = len(region)
-    ymd = np.datetime_as_string(born, unit="D")
-    stem = np.char.add(region.astype("U6"), np.char.replace(ymd.astype("U10"), "-", ""))
-    seq = rng.integers(0, 500, n) * 2 + np.where(male, 1, 0)
-    numbers = _with_check(stem, seq)
+    """Valid GB 11643 numbers, unique within the batch, by integer arithmetic."""
+    year = born.astype("datetime64[Y]").astype(np.int64) + 1970
+    month_start = born.astype("datetime64[M]")
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (born - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+    stem = region.astype(np.int64) * 10**11 + year * 10**7 + month * 10**5 + day * 10**3
+    sex_bit = np.where(male, 1, 0)
+    seq = rng.integers(0, 500, len(stem)) * 2 + sex_bit
     for _ in range(50):
-        dup = pl.Series(numbers).is_duplicated().to_numpy()
-        # keep the first of each duplicate group; redraw the others
-        first = ~pl.Series(numbers).is_first_distinct().to_numpy()
-        redo = dup & first
+        key = stem + seq
+        _, first = np.unique(key, return_index=True)
+        redo = np.ones(len(key), dtype=bool)
+        redo[first] = False
         if not redo.any():
-            return numbers
-        seq[redo] = rng.integers(0, 500, int(redo.sum())) * 2 + np.where(male[redo], 1, 0)
-        numbers[redo] = _with_check(stem[redo], seq[redo])
-    raise RuntimeError("could not draw unique ID numbers")
-
-
-def _with_check(stem: np.ndarray, seq: np.ndarray) -> np.ndarray:
-    first17 = np.char.add(stem, np.char.zfill(seq.astype("U3"), 3))
-    digits = np.frombuffer(first17.astype("S17").tobytes(), dtype=np.uint8).reshape(-1, 17) - 48
-    check = _CHECK[(digits * _WEIGHTS).sum(axis=1) % 11]
-    return np.char.add(first17, check).astype(object)
+            break
+        seq[redo] = rng.integers(0, 500, int(redo.sum())) * 2 + sex_bit[redo]
+    else:
+        raise RuntimeError("could not draw unique ID numbers")
+    key = stem + seq
+    total = np.zeros(len(key), dtype=np.int64)
+    for i, weight in enumerate(_WEIGHTS):
+        total += (key // 10 ** (16 - i)) % 10 * weight
+    check = pl.Series(_CHECK[total % 11])
+    return (pl.Series(key).cast(pl.Utf8).str.zfill(17) + check).to_numpy()
 
 
 def generate(
@@ -200,7 +202,7 @@ def generate(
         ],
         np.array(_REGIONS_OTHER)[rng.integers(0, len(_REGIONS_OTHER), p)],
     )
-    ids = _id_numbers(rng, region.astype("U6"), born, male)
+    ids = _id_numbers(rng, region.astype(np.int64), born, male)
     surname = np.array(_SURNAMES)[rng.integers(0, len(_SURNAMES), n)][hh]
     given = np.char.add(
         np.array(_GIVEN)[rng.integers(0, len(_GIVEN), p)],
@@ -366,7 +368,7 @@ def documents_frame(households: int = 20_000, seed: int = 0) -> pl.DataFrame:
     members = (
         persons.with_row_index("person")
         .with_columns(pl.col("person").cast(pl.Int64))
-        .join(inc, on="person", how="left")
+        .join(inc, on="person", how="left", maintain_order="left")
         .with_columns(
             statuses=pl.concat_list(
                 [
@@ -384,7 +386,6 @@ def documents_frame(households: int = 20_000, seed: int = 0) -> pl.DataFrame:
             ),
             birth_date=pl.col("birth_date").dt.strftime("%Y-%m-%d"),
         )
-        .sort("household", "position")
         .group_by("household", maintain_order=True)
         .agg(
             members=pl.struct(
@@ -403,45 +404,46 @@ def documents_frame(households: int = 20_000, seed: int = 0) -> pl.DataFrame:
             )
         )
     )
-    return (
-        hh.join(members, on="household", how="left")
-        .sort("household")
-        .select(
-            "id",
-            "division",
-            "hukou",
-            "address",
-            "members",
-            assets=pl.struct(
-                deposits=_yuan("deposits_fen"),
-                securities=_yuan("securities_fen"),
-                vehicles=pl.col("vehicles"),
-                houses=pl.col("houses"),
-                business=pl.col("business"),
-            ),
-            expenses=pl.struct(
-                medical_monthly=_yuan("medical_fen"), education_monthly=_yuan("education_fen")
-            ),
-        )
+    # persons are generated in household order and every household has a member
+    return hh.with_columns(members=members["members"]).select(
+        "id",
+        "division",
+        "hukou",
+        "address",
+        "members",
+        assets=pl.struct(
+            deposits=_yuan("deposits_fen"),
+            securities=_yuan("securities_fen"),
+            vehicles=pl.col("vehicles"),
+            houses=pl.col("houses"),
+            business=pl.col("business"),
+        ),
+        expenses=pl.struct(
+            medical_monthly=_yuan("medical_fen"), education_monthly=_yuan("education_fen")
+        ),
     )
 
 
 def write_documents(path: Path, households: int, seed: int = 0, chunk: int = 500_000) -> int:
-    """Write household documents to ``.jsonl`` or ``.parquet`` in chunks; returns how many."""
+    """Write household documents to ``.jsonl`` or ``.parquet``, one chunk at a time, so
+    memory stays bounded (10 M households on a 24 GB machine); returns how many."""
     suffix = path.suffix.lower()
     if suffix not in {".jsonl", ".parquet"}:
         raise ValueError("output must end in .jsonl or .parquet")
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    parts = []
+    writer: pq.ParquetWriter | None = None
     with path.open("wb") as fh:
         for k, start in enumerate(range(0, households, chunk)):
             frame = documents_frame(min(chunk, households - start), seed * 1_000 + k)
             if suffix == ".jsonl":
                 frame.write_ndjson(fh)
             else:
-                parts.append(frame)
+                table = frame.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(fh, table.schema, compression="zstd")
+                writer.write_table(table.cast(writer.schema))
             written += frame.height
-    if suffix == ".parquet":
-        pl.concat(parts).write_parquet(path)
+        if writer is not None:
+            writer.close()
     return written

@@ -88,7 +88,7 @@ def household_list(
         id_number=id_number,
         division=division,
     )
-    return paginate(qs, page, page_size, selectors.household_summary)
+    return paginate(qs, page, page_size, selectors.household_summary, selectors.with_heads)
 
 
 @router.post(

@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from minzheng.core.errors import ValidationFailed
-from minzheng.core.ids import IdNumberError, parse_id_number
+from minzheng.core.ids import IdNumberError, id_number_facts, parse_id_number
 from minzheng.core.money import MoneyError, parse_amount
 from minzheng.registry.vocab import (
     DisabilityKind,
@@ -119,7 +119,7 @@ class MemberDoc(_Strict):
 
     @model_validator(mode="after")
     def _agrees_with_id_number(self) -> MemberDoc:
-        parsed = parse_id_number(self.id_number)
+        parsed = id_number_facts(self.id_number)  # the field validator already checked it
         if self.birth_date is not None and self.birth_date != parsed.birth_date:
             raise PydanticCustomError(
                 "person.birth_date_mismatch",

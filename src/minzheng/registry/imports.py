@@ -333,26 +333,24 @@ def households_import(
         return report
     errors = _Errors()
     documents, groups = rows_to_documents(rows, errors)
-    for e in services.households_check(actor, documents):
-        row_no, column = _locate(e.field, e.code, groups[e.index])
-        errors.add(row_no, column, e.code, e.message)
-    report.errors = errors.sorted()
     report.households = len(documents)
     report.persons = sum(len(d.members) for d in documents)
-    if report.errors:
-        return report
-    if not dry_run:
-        try:
+    if errors.items or dry_run:
+        # Report the database's objections too, so one upload shows every error.
+        for e in services.households_check(actor, documents):
+            row_no, column = _locate(e.field, e.code, groups[e.index])
+            errors.add(row_no, column, e.code, e.message)
+    else:
+        try:  # households_create checks the database itself, then writes all or nothing
             services.households_create(
                 actor=actor, documents=documents, reason=f"批量导入：{filename}"
             )
-        except ValidationFailed as exc:  # raced with another writer
-            for raced in exc.errors:
-                row_no, column = _locate(raced["field"], raced["code"], groups[raced["index"]])
-                errors.add(row_no, column, raced["code"], raced["message"])
-            report.errors = errors.sorted()
-            return report
-    report.ok = True
+        except ValidationFailed as exc:
+            for err in exc.errors:
+                row_no, column = _locate(err["field"], err["code"], groups[err["index"]])
+                errors.add(row_no, column, err["code"], err["message"])
+    report.errors = errors.sorted()
+    report.ok = not report.errors
     return report
 
 

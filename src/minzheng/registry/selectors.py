@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from minzheng.accounts import access
 from minzheng.accounts.errors import AccessErrorCode
@@ -49,13 +50,30 @@ def household_search(
                 name__startswith=name.strip(), household__isnull=False
             ).values("household_id")
         )
-    head = Person.objects.filter(relation=Relation.HEAD)
-    return (
-        qs.select_related("division")
-        .annotate(member_count=Count("members", filter=Q(members__state=PersonState.ACTIVE)))
-        .prefetch_related(Prefetch("members", queryset=head, to_attr="heads"))
-        .order_by("-id")
+    return qs.select_related("division").order_by("-id")
+
+
+def with_heads(households: Iterable[Household]) -> list[Household]:
+    """Attach ``heads`` and ``member_count`` to one page of households (two small queries).
+
+    Kept out of :func:`household_search` so that counting all matches stays a plain count.
+    """
+    items = list(households)
+    ids = [h.pk for h in items]
+    counts = dict(
+        Person.objects.filter(household_id__in=ids, state=PersonState.ACTIVE)
+        .values("household_id")
+        .annotate(n=Count("id"))
+        .values_list("household_id", "n")
     )
+    heads = {
+        p.household_id: p
+        for p in Person.objects.filter(household_id__in=ids, relation=Relation.HEAD)
+    }
+    for h in items:
+        h.heads = [heads[h.pk]] if h.pk in heads else []  # type: ignore[attr-defined]
+        h.member_count = counts.get(h.pk, 0)  # type: ignore[attr-defined]
+    return items
 
 
 def household_summary(h: Household) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, TypeVar
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from minzheng.accounts import access
 from minzheng.core.crypto import encrypt, lookup_hash
@@ -25,6 +24,7 @@ from minzheng.registry.documents import (
     MemberPatch,
 )
 from minzheng.registry.errors import RegistryErrorCode
+from minzheng.registry.history import copy_created_to_history
 from minzheng.registry.models import Division, Household, Income, MedicalBill, Person
 from minzheng.registry.vocab import PersonState, Relation
 
@@ -266,11 +266,14 @@ def households_create(
 def _bulk(
     model: type[M], objs: list[M], actor: User | None, reason: str, batch_size: int
 ) -> list[M]:
+    """Insert and write a "+" history row for each, with the actor and the reason."""
     if not objs:
         return objs
-    return bulk_create_with_history(
-        objs, model, batch_size=batch_size, default_user=actor, default_change_reason=reason
+    created = model._default_manager.bulk_create(objs, batch_size=batch_size)
+    copy_created_to_history(
+        model, [o.pk for o in created], user_id=actor.pk if actor else None, reason=reason
     )
+    return created
 
 
 def _save(obj: Person | Household | Income, actor: User, reason: str) -> None:

@@ -45,6 +45,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
                 division=data.get("division") or None,
             )
             page = Paginator(qs, 20).get_page(request.GET.get("page"))
+            page.object_list = selectors.with_heads(page.object_list)
         except ApplicationError as exc:
             error = exc.message
     context = {
