@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from minzheng.accounts.models import AccessLog
@@ -270,3 +271,16 @@ def test_malformed_json_and_wrong_types_are_422_never_500(cast: Cast) -> None:
 def test_openapi_document_is_served(cast: Cast) -> None:
     schema = Client().get("/api/v1/openapi.json").json()
     assert "/api/v1/households" in schema["paths"]
+
+
+def test_a_broad_name_prefix_still_finds_households_in_scope(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from minzheng.registry import selectors
+
+    monkeypatch.setattr(selectors, "NAME_ID_LIST_MAX", 0)  # force the subquery branch
+    client = cast.api("community_worker")
+    assert [h["id"] for h in client.get("/api/v1/households", {"name": "张"}).json()["items"]] == [
+        cast.own.pk
+    ]
+    assert client.get("/api/v1/households", {"name": "李"}).json()["count"] == 0  # other street

@@ -1,22 +1,32 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from minzheng.registry.vocab import Hukou
 
 
-class SearchForm(forms.Form):
+class _ChineseForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "：")
+        super().__init__(*args, **kwargs)
+
+
+class SearchForm(_ChineseForm):
     name = forms.CharField(label="姓名", required=False, max_length=64)
     id_number = forms.CharField(label="身份证号码", required=False, max_length=20)
     division = forms.CharField(label="区划", required=False, max_length=12)
 
 
-class RevealForm(forms.Form):
+class RevealForm(_ChineseForm):
     reason = forms.CharField(label="查看事由", min_length=2, max_length=200)
 
 
-class HouseholdEditForm(forms.Form):
-    address = forms.CharField(label="住址", required=False, max_length=200)
+class HouseholdEditForm(_ChineseForm):
+    address = forms.CharField(
+        label="住址", required=False, max_length=200, widget=forms.TextInput(attrs={"size": 48})
+    )
     hukou = forms.ChoiceField(label="户籍类型", choices=Hukou.choices)
     deposits = forms.DecimalField(label="存款（元）", min_value=0, decimal_places=2, max_digits=14)
     securities = forms.DecimalField(
@@ -34,6 +44,6 @@ class HouseholdEditForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(_ChineseForm):
     file = forms.FileField(label="选择文件（.xlsx 或 .csv）")
     dry_run = forms.BooleanField(label="只校验，不写入", required=False)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from minzheng.accounts import access
@@ -45,12 +46,27 @@ def household_search(
             ) from None
         qs = qs.filter(members__id_number_hash=lookup_hash(number))
     if name:
-        qs = qs.filter(
-            pk__in=Person.objects.filter(
-                name__startswith=name.strip(), household__isnull=False
-            ).values("household_id")
-        )
+        qs = qs.filter(pk__in=_households_by_name_prefix(name.strip()))
     return qs.select_related("division").order_by("-id")
+
+
+NAME_ID_LIST_MAX = 5000
+
+
+def _households_by_name_prefix(prefix: str) -> Any:
+    """Household ids with a member whose name starts with ``prefix``.
+
+    For a selective prefix the ids are fetched first (an index-only scan) and passed as a
+    list: PostgreSQL overestimates short Chinese prefixes about tenfold and would otherwise
+    scan every household. A broad prefix falls back to a subquery. Either way the result
+    only narrows the caller's already scoped queryset.
+    """
+    matches = Person.objects.filter(name__startswith=prefix, household__isnull=False)
+    limit = min(NAME_ID_LIST_MAX, (connection.features.max_query_params or 65_535) - 100)
+    ids = list(matches.values_list("household_id", flat=True)[: limit + 1])
+    if len(ids) <= limit:
+        return set(ids)
+    return matches.values("household_id")
 
 
 def with_heads(households: Iterable[Household]) -> list[Household]:

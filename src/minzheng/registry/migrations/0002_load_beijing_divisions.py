@@ -12,7 +12,7 @@ def name_prefix_index(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
             "CREATE INDEX IF NOT EXISTS person_name_prefix_idx "
-            "ON registry_person (name varchar_pattern_ops)"
+            "ON registry_person (name varchar_pattern_ops) INCLUDE (household_id)"
         )
 
 
