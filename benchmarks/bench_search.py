@@ -150,7 +150,7 @@ def load(persons: int) -> dict[str, float]:
     from django.db import connection, transaction
 
     from minzheng.core.crypto import encrypt, lookup_hash
-    from minzheng.demo.generator import generate
+    from minzheng.demo.generator import STATUS_NAMES, generate
     from minzheng.demo.services import demo_divisions
     from minzheng.registry.models import Division
 
@@ -182,14 +182,7 @@ def load(persons: int) -> dict[str, float]:
         updated_at=pl.lit(now),
     )
     ids = people["id_number"].to_list()
-    status_names = [
-        "serious_illness",
-        "student",
-        "lives_alone",
-        "empty_nest",
-        "orphan",
-        "no_work_capacity",
-    ]
+    status_names = list(STATUS_NAMES)
     statuses = [
         json.dumps([s for s, on in zip(status_names, flags, strict=True) if on])
         for flags in people.select(status_names).iter_rows()

@@ -96,6 +96,14 @@ _REGIONS_OTHER = ["130102", "370202", "410105", "340104", "210102", "510104", "4
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _CHECK = np.array(list("10X98765432"))
 INCOME_TYPES = ("wage", "pension", "business", "support_received", "unemployment_benefit")
+STATUS_NAMES = (
+    "serious_illness",
+    "student",
+    "lives_alone",
+    "empty_nest",
+    "orphan",
+    "no_work_capacity",
+)
 DISABILITY_KINDS = ("visual", "hearing", "speech", "physical", "intellectual", "mental", "multiple")
 
 
@@ -357,14 +365,6 @@ def documents_frame(households: int = 20_000, seed: int = 0) -> pl.DataFrame:
         .group_by("person")
         .agg(incomes=pl.struct("type", "monthly"))
     )
-    status_names = [
-        "serious_illness",
-        "student",
-        "lives_alone",
-        "empty_nest",
-        "orphan",
-        "no_work_capacity",
-    ]
     members = (
         persons.with_row_index("person")
         .with_columns(pl.col("person").cast(pl.Int64))
@@ -375,7 +375,7 @@ def documents_frame(households: int = 20_000, seed: int = 0) -> pl.DataFrame:
                     pl.when(pl.col(s))
                     .then(pl.lit([s]))
                     .otherwise(pl.lit([], dtype=pl.List(pl.Utf8)))
-                    for s in status_names
+                    for s in STATUS_NAMES
                 ]
             ),
             disability=pl.when(pl.col("disability_grade") > 0)

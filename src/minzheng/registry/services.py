@@ -358,13 +358,7 @@ def _member_apply(person: Person, change: MemberPatch, actor: User, reason: str)
         # A person who left is no longer the head of anything.
         if person.relation == Relation.HEAD:
             person.relation = Relation.OTHER
-    try:
-        with transaction.atomic():
-            _save(person, actor, reason)
-    except IntegrityError:
-        raise ApplicationError(
-            RegistryErrorCode.HEAD_COUNT, "每户只能有一名户主：请先修改原户主的关系", status=422
-        ) from None
+    _save_member(person, actor, reason)
     if change.incomes is not None:
         month = current_month()
         months = {_month_of(inc, month) for inc in change.incomes} or {month}
@@ -372,14 +366,27 @@ def _member_apply(person: Person, change: MemberPatch, actor: User, reason: str)
             old._change_reason = reason  # type: ignore[attr-defined]
             old._history_user = actor  # type: ignore[attr-defined]
             old.delete()
-        for inc in change.incomes:
-            _save(
-                Income(
-                    person=person, type=inc.type, month=_month_of(inc, month), monthly=inc.monthly
-                ),
-                actor,
-                reason,
-            )
+        _save_incomes(person, change.incomes, actor, reason)
+
+
+def _save_member(person: Person, actor: User, reason: str) -> None:
+    """Save with history; the one-head-per-household constraint becomes a clear error."""
+    try:
+        with transaction.atomic():
+            _save(person, actor, reason)
+    except IntegrityError:
+        raise ApplicationError(
+            RegistryErrorCode.HEAD_COUNT, "每户只能有一名户主：请先修改原户主的关系", status=422
+        ) from None
+
+
+def _save_incomes(person: Person, incomes: list[IncomeDoc], actor: User, reason: str) -> None:
+    month = current_month()
+    for inc in incomes:
+        income = Income(
+            person=person, type=inc.type, month=_month_of(inc, month), monthly=inc.monthly
+        )
+        _save(income, actor, reason)
 
 
 def _members_add(actor: User, household: Household, docs: list[MemberDoc], reason: str) -> None:
@@ -396,21 +403,7 @@ def _members_add(actor: User, household: Household, docs: list[MemberDoc], reaso
                 for h, msg in registered.items()
             ]
         )
-    month = current_month()
     for doc in docs:
         person = _person_from_doc(doc, household)
-        try:
-            with transaction.atomic():
-                _save(person, actor, reason)
-        except IntegrityError:
-            raise ApplicationError(
-                RegistryErrorCode.HEAD_COUNT, "每户只能有一名户主", status=422
-            ) from None
-        for inc in doc.incomes:
-            _save(
-                Income(
-                    person=person, type=inc.type, month=_month_of(inc, month), monthly=inc.monthly
-                ),
-                actor,
-                reason,
-            )
+        _save_member(person, actor, reason)
+        _save_incomes(person, doc.incomes, actor, reason)
