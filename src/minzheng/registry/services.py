@@ -16,6 +16,7 @@ from minzheng.accounts import access
 from minzheng.core.crypto import encrypt, lookup_hash
 from minzheng.core.errors import ApplicationError, Conflict, ValidationFailed
 from minzheng.core.ids import mask_id_number
+from minzheng.registry.bulk import bulk_insert, copy_created_to_history
 from minzheng.registry.documents import (
     HouseholdDoc,
     HouseholdPatch,
@@ -24,7 +25,6 @@ from minzheng.registry.documents import (
     MemberPatch,
 )
 from minzheng.registry.errors import RegistryErrorCode
-from minzheng.registry.history import copy_created_to_history
 from minzheng.registry.models import Division, Household, Income, MedicalBill, Person
 from minzheng.registry.vocab import PersonState, Relation
 
@@ -269,7 +269,7 @@ def _bulk(
     """Insert and write a "+" history row for each, with the actor and the reason."""
     if not objs:
         return objs
-    created = model._default_manager.bulk_create(objs, batch_size=batch_size)
+    created = bulk_insert(model, objs, batch_size=batch_size)
     copy_created_to_history(
         model, [o.pk for o in created], user_id=actor.pk if actor else None, reason=reason
     )
