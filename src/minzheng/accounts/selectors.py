@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 
 from minzheng.accounts import access
 from minzheng.accounts.models import AccessLog
+from minzheng.core.text import clean_query_text
 
 if TYPE_CHECKING:
     from minzheng.accounts.models import User
@@ -23,6 +24,7 @@ def access_log_search(
 ) -> QuerySet[AccessLog]:
     """Reads of persons' files within the auditor's jurisdiction, newest first."""
     qs = access.access_logs_visible(actor).select_related("actor", "person", "division")
+    username = clean_query_text(username, "username")
     if username:
         qs = qs.filter(actor__username=username)
     if person_id:

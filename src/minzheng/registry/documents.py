@@ -25,9 +25,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from minzheng.core import text
 from minzheng.core.errors import ValidationFailed
 from minzheng.core.ids import IdNumberError, id_number_facts, parse_id_number
 from minzheng.core.money import MoneyError, parse_amount
+from minzheng.core.text import has_control_characters
 from minzheng.registry.vocab import (
     DisabilityKind,
     Employment,
@@ -62,6 +64,14 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL; no registry text has a reason to hold control codes.
+        if isinstance(value, str) and has_control_characters(value):
+            raise PydanticCustomError(text.CODE, text.MESSAGE)
+        return value
 
 
 class IncomeDoc(_Strict):

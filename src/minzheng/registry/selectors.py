@@ -18,6 +18,7 @@ from minzheng.core.crypto import lookup_hash
 from minzheng.core.errors import ApplicationError, PermissionDenied
 from minzheng.core.ids import IdNumberError, parse_id_number
 from minzheng.core.money import format_amount
+from minzheng.core.text import clean_query_text
 from minzheng.registry.models import Division, Household, Income, Person
 from minzheng.registry.vocab import PersonState, Relation
 
@@ -33,6 +34,8 @@ def household_search(
     division: str | None = None,
 ) -> QuerySet[Household]:
     """Households in scope, by a member's name prefix, exact ID number, or division subtree."""
+    name = clean_query_text(name, "name")
+    division = clean_query_text(division, "division")
     qs = access.households_visible(actor)
     if division:
         node = access.access_division_by_code(actor, division)
@@ -116,6 +119,7 @@ def household_file(
 ) -> tuple[Household, list[Person]]:
     """Open a household's file: members with incomes; logs one read per member."""
     household = access.access_household_by_id(actor, household_id)
+    reason = clean_query_text(reason, "reason") or ""
     if reveal:
         if not access.can_reveal_id_numbers(actor):
             raise PermissionDenied(
