@@ -31,7 +31,7 @@ def test_only_config_env_reads_the_environment() -> None:
 
 
 def test_policy_divisions_are_complete() -> None:
-    data = yaml.safe_load((SRC / "policy" / "beijing.yaml").read_text(encoding="utf-8"))
-    assert len(data["divisions"]) == 16
+    data = yaml.safe_load((SRC / "policy" / "divisions.yaml").read_text(encoding="utf-8"))
+    assert len(data["districts"]) == 16
     assert len(data["xicheng_streets"]) == 15
     assert all(str(code).startswith("110102") for code in data["xicheng_streets"])

@@ -1,4 +1,4 @@
-"""Beijing's divisions (GB/T 2260) from ``policy/beijing.yaml``; loading is idempotent."""
+"""Beijing's divisions (GB/T 2260) from ``policy/divisions.yaml``; loading is idempotent."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ CITY_NAME = "北京市"
 
 def beijing_divisions() -> list[tuple[str, str, str, str | None]]:
     """(code, name, level, parent code) for the city, its 16 districts and Xicheng's streets."""
-    text = resources.files("minzheng.policy").joinpath("beijing.yaml").read_text(encoding="utf-8")
+    text = resources.files("minzheng.policy").joinpath("divisions.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     rows: list[tuple[str, str, str, str | None]] = [(CITY_CODE, CITY_NAME, "city", None)]
-    rows += [(str(code), name, "district", CITY_CODE) for code, name in data["divisions"].items()]
+    rows += [(str(code), name, "district", CITY_CODE) for code, name in data["districts"].items()]
     rows += [
         (str(code), name, "street", str(code)[:6]) for code, name in data["xicheng_streets"].items()
     ]

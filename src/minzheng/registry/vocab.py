@@ -1,7 +1,8 @@
 """Controlled vocabularies of the registry: codes (English) with Chinese labels.
 
 The same lists drive the API's validation, the spreadsheet template's Chinese values
-and the pages. Income types follow ``policy/beijing.yaml``'s ``income_counted``.
+and the pages. Income types follow the parameter ``general.income_counted``
+(``policy/parameters/general/income_counted.yaml``).
 """
 
 from __future__ import annotations
