@@ -102,3 +102,22 @@ def test_import_upload_shows_errors_and_offers_the_report(cast: Cast) -> None:
     assert report.status_code == 200 and report.content.startswith(b"PK")
     not_sheet = client.post("/households/import/", {"file": SimpleUploadedFile("x.xlsx", b"hello")})
     assert "不是有效的 Excel" in not_sheet.content.decode()
+
+
+def test_pages_are_chinese_first_and_english_on_request(cast: Cast) -> None:
+    client = cast.client("community_worker")
+    chinese = client.get("/households/").content.decode()
+    assert "家庭查询" in chinese and 'lang="zh-CN"' in chinese
+    client.post("/i18n/setlang/", {"language": "en", "next": "/households/"})
+    english = client.get("/households/").content.decode()
+    assert "Households" in english and "Sign out" in english and 'lang="en"' in english
+    detail = client.get(f"/households/{cast.own.pk}/").content.decode()
+    assert "Household members" in detail and "Change history" in detail
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/households/"})
+    assert "家庭查询" in client.get("/households/").content.decode()
+
+
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(cast: Cast) -> None:
+    client = cast.client("community_worker")
+    page = client.get("/households/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "家庭查询" in page

@@ -7,6 +7,7 @@ from minzheng.config.api import api
 urlpatterns = [
     path("", RedirectView.as_view(url="/households/", permanent=False)),
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("minzheng.accounts.urls")),
     path("", include("minzheng.registry.urls")),
