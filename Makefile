@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	DJANGO_SETTINGS_MODULE=minzheng.config.settings $(BIN)/django-admin makemigrations --check --dry-run
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=minzheng.config.settings $(BIN)/django-admin makemigrations --check --dry-run
 
 fmt: install
 	$(BIN)/ruff format src tests benchmarks
