@@ -284,3 +284,24 @@ def test_a_broad_name_prefix_still_finds_households_in_scope(
         cast.own.pk
     ]
     assert client.get("/api/v1/households", {"name": "李"}).json()["count"] == 0  # other street
+
+
+def test_a_race_on_the_same_person_is_a_409_without_database_details(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from minzheng.registry import services
+
+    # Simulate the other writer winning between the check and the insert.
+    monkeypatch.setattr(services, "households_check", lambda actor, documents: [])
+    doc = doc_for()
+    doc["members"][0]["id_number"] = cast.own.members.get().id_number
+    doc["members"][0].pop("birth_date")
+    doc["members"][0].pop("sex")
+    response = post(cast.api("community_worker"), doc)
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "registry.conflict",
+        "message": "数据已被他人同时修改，请重试",
+        "details": {},
+    }
+    assert Household.objects.filter(external_id="H-0001").count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from minzheng.registry.errors import RegistryErrorCode
 from minzheng.registry.models import Division, Household, Income, MedicalBill, Person
 from minzheng.registry.vocab import PersonState, Relation
 
+log = logging.getLogger(__name__)
 M = TypeVar("M", bound=Model)
 
 if TYPE_CHECKING:
@@ -257,9 +259,9 @@ def households_create(
             _bulk(MedicalBill, bills, actor, reason, batch_size)
     except IntegrityError as exc:
         # A concurrent writer registered the same person between the check and the insert.
-        raise Conflict(
-            "registry.conflict", "数据已被他人同时修改，请重试", {"error": str(exc)[:200]}
-        ) from None
+        # The database's text stays in the log: it can name columns and values.
+        log.warning("households_create lost a race: %s", exc)
+        raise Conflict("registry.conflict", "数据已被他人同时修改，请重试") from None
     return households
 
 
