@@ -159,6 +159,7 @@ def test_a_person_already_registered_is_refused(cast: Cast) -> None:
             "file.unknown_columns",
         ),
         (",".join(HEADERS).encode() + b"\n", "norows.csv", "file.no_rows"),
+        (write_xlsx([]), "blank-template.xlsx", "file.no_rows"),
         (b"anything", "data.json", "file.type"),
     ],
 )

@@ -93,20 +93,14 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
             raise SheetError("file.not_spreadsheet", "文件不是有效的 Excel（.xlsx）表格")
         try:
             reader = fastexcel.read_excel(content)
-            sheet = reader.load_sheet(0, dtypes="string")
-            table = sheet.to_arrow().to_pylist()
-            headers = (
-                [str(h) for h in sheet.available_columns()]
-                if hasattr(sheet, "available_columns")
-                else []
-            )
+            arrow = reader.load_sheet(0, dtypes="string").to_arrow()
         except Exception as exc:  # calamine's errors are not typed
             raise SheetError(
                 "file.not_spreadsheet", f"无法读取 Excel 文件：{str(exc)[:100]}"
             ) from None
-        if table:
-            headers = list(table[0].keys())
-        _check_headers([h for h in headers if h])
+        table = arrow.to_pylist()
+        # the schema names the header cells even when the sheet has no data rows
+        _check_headers([h for h in arrow.schema.names if h and not h.startswith("__UNNAMED__")])
         return [{k: _text(v) for k, v in row.items()} for row in table]
     if name.endswith(".csv"):
         text = _decode(content)
