@@ -292,7 +292,7 @@ def test_a_race_on_the_same_person_is_a_409_without_database_details(
     from minzheng.registry import services
 
     # Simulate the other writer winning between the check and the insert.
-    monkeypatch.setattr(services, "households_check", lambda actor, documents: [])
+    monkeypatch.setattr(services, "_where_registered", lambda actor, hashes: {})
     doc = doc_for()
     doc["members"][0]["id_number"] = cast.own.members.get().id_number
     doc["members"][0].pop("birth_date")

@@ -121,3 +121,10 @@ def test_an_english_browser_still_gets_chinese_until_the_user_switches(cast: Cas
     client = cast.client("community_worker")
     page = client.get("/households/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "家庭查询" in page
+
+
+def test_navigation_offers_only_what_the_role_may_do(cast: Cast) -> None:
+    worker = cast.client("community_worker").get("/households/").content.decode()
+    auditor = cast.client("auditor").get("/households/").content.decode()
+    assert 'href="/households/import/"' in worker and 'href="/accounts/access-log/"' not in worker
+    assert 'href="/households/import/"' not in auditor and 'href="/accounts/access-log/"' in auditor

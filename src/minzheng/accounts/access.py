@@ -91,6 +91,10 @@ def ensure_can_write_in(actor: User, division: Division) -> None:
     ensure_can_write(actor)
 
 
+def can_read_access_log(actor: User) -> bool:
+    return actor.role in ACCESS_LOG_READERS and actor.division_id is not None
+
+
 def can_reveal_id_numbers(actor: User) -> bool:
     return actor.role in ID_REVEALERS
 
@@ -98,6 +102,6 @@ def can_reveal_id_numbers(actor: User) -> bool:
 def access_logs_visible(actor: User) -> QuerySet[AccessLog]:
     from minzheng.accounts.models import AccessLog
 
-    if actor.role not in ACCESS_LOG_READERS or actor.division is None:
+    if not can_read_access_log(actor) or actor.division is None:
         raise PermissionDenied(AccessErrorCode.AUDIT_ONLY, "只有审计监督员和管理员可以查询查阅日志")
     return AccessLog.objects.filter(division__path__startswith=actor.division.path)

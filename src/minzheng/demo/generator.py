@@ -201,8 +201,7 @@ def generate(
         - (age * 365.25).astype("timedelta64[D]")
         - rng.integers(0, 365, p).astype("timedelta64[D]")
     )
-    male = np.where(rel == "spouse", ~(rng.random(p) < 0.5) & False, rng.random(p) < 0.5)
-    male[rel == "spouse"] = rng.random(int((rel == "spouse").sum())) < 0.5
+    male = rng.random(p) < 0.5
     region = np.where(
         beijing[hh],
         np.array(_REGIONS_BEIJING)[

@@ -166,10 +166,8 @@ def _choice_message(path: str, raw: str) -> str:
 
 
 def _int_or_raw(raw: str) -> Any:
-    try:
-        return int(float(raw)) if re.fullmatch(r"\d+(\.0+)?", raw) else raw
-    except ValueError:
-        return raw
+    """``"2"`` and ``"2.0"`` (Excel's habit) as 2; anything else is left for validation."""
+    return int(float(raw)) if re.fullmatch(r"\d+(\.0+)?", raw) else raw
 
 
 def _household_from_rows(rows: list[tuple[int, dict[str, str]]], errors: _Errors) -> dict[str, Any]:
@@ -281,6 +279,23 @@ def _locate(path: str, code: str, group: _Group) -> tuple[int, str]:
     return row_no, _CODE_COLUMNS.get(code, HOUSEHOLD_KEY)
 
 
+def too_large(max_bytes: int, dry_run: bool = False) -> ImportReport:
+    """The report for a file over the upload limit (nothing is read or written)."""
+    return ImportReport(
+        False,
+        0,
+        dry_run=dry_run,
+        errors=[
+            {
+                "row": None,
+                "column": None,
+                "code": "file.too_large",
+                "message": f"文件超过 {max_bytes // (1024 * 1024)} MB 上限，请分批导入",
+            }
+        ],
+    )
+
+
 def households_import(
     *,
     actor: User | None,
@@ -293,19 +308,7 @@ def households_import(
     if actor is not None:
         access.ensure_can_write(actor)
     if max_bytes is not None and len(content) > max_bytes:
-        return ImportReport(
-            False,
-            0,
-            dry_run=dry_run,
-            errors=[
-                {
-                    "row": None,
-                    "column": None,
-                    "code": "file.too_large",
-                    "message": f"文件超过 {max_bytes // (1024 * 1024)} MB 上限，请分批导入",
-                }
-            ],
-        )
+        return too_large(max_bytes, dry_run)
     try:
         rows = read_rows(content, filename)
     except SheetError as exc:

@@ -146,8 +146,14 @@ def _resolve_divisions(
 def households_check(actor: User | None, documents: Sequence[HouseholdDoc]) -> list[BatchError]:
     """Everything that needs the database: divisions in scope, ID numbers not yet registered,
     no person twice in the batch. Returns the errors; writes nothing."""
+    return _check(actor, documents)[0]
+
+
+def _check(
+    actor: User | None, documents: Sequence[HouseholdDoc]
+) -> tuple[list[BatchError], dict[str, Division]]:
     errors: list[BatchError] = []
-    _resolve_divisions(actor, documents, errors)
+    divisions = _resolve_divisions(actor, documents, errors)
     first_seen: dict[str, tuple[int, int]] = {}
     hashes: dict[str, list[tuple[int, int]]] = {}
     for i, doc in enumerate(documents):
@@ -178,7 +184,7 @@ def households_check(actor: User | None, documents: Sequence[HouseholdDoc]) -> l
                 )
             )
     errors.sort(key=lambda e: (e.index, e.field))
-    return errors
+    return errors, divisions
 
 
 def households_create(
@@ -195,7 +201,7 @@ def households_create(
     """
     if actor is not None:
         access.ensure_can_write(actor)
-    errors = households_check(actor, documents)
+    errors, divisions = _check(actor, documents)
     if errors:
         raise ValidationFailed(
             [
@@ -203,9 +209,6 @@ def households_create(
                 for e in errors
             ]
         )
-    divisions = {
-        d.code: d for d in Division.objects.filter(code__in={d.division for d in documents})
-    }
     month = current_month()
     try:
         with transaction.atomic():

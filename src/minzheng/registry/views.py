@@ -154,25 +154,12 @@ def household_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.MAX_UPLOAD_BYTES:
-            content = b""
-            report = imports.ImportReport(
-                False,
-                0,
-                errors=[
-                    {
-                        "row": None,
-                        "column": None,
-                        "code": "file.too_large",
-                        "message": f"文件超过 {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB 上限，请分批导入",
-                    }
-                ],
-            )
+            report = imports.too_large(settings.MAX_UPLOAD_BYTES, form.cleaned_data["dry_run"])
         else:
-            content = upload.read()
             try:
                 report = imports.households_import(
                     actor=actor_of(request),
-                    content=content,
+                    content=upload.read(),
                     filename=upload.name,
                     dry_run=form.cleaned_data["dry_run"],
                 )
