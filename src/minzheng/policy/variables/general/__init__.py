@@ -1,0 +1,1 @@
+"""Rule files: one concept per file (see docs/subsystems/rules.md)."""
