@@ -252,6 +252,75 @@ class Engine:
             as_of=as_of,
         )
 
+    def compile_polars_steps(
+        self, outputs: Sequence[str], as_of: date, parameters: ParameterSet | None = None
+    ) -> Compiled:
+        """The join plan of :meth:`plan` with each step's expressions in Polars."""
+        source = parameters or self.parameters
+        key = ("steps", tuple(outputs), as_of, id(source.parameters),
+               repr(sorted(source.overrides.items())))  # fmt: skip
+        found = self._compiled.get(key)
+        if found is not None:
+            return found
+        params = Params(source, as_of)
+        steps = []
+        for step in self.cached_plan(outputs):
+            vs = [self.variables[n] for n in step.names]
+            if step.kind in ("person", "household"):
+                exprs: tuple[Any, ...] = tuple(_polars_native(v.expression(params)) for v in vs)
+            elif step.kind == "aggregate":
+                exprs = tuple(_polars_native(_aggregation(v)) for v in vs)
+            else:
+                exprs = ()
+            steps.append((step, exprs))
+        compiled = Compiled(tuple(steps), params.used)
+        self._compiled[key] = compiled
+        return compiled
+
+    def run_polars_batch(
+        self,
+        households: Any,
+        persons: Any,
+        as_of: date,
+        outputs: Sequence[str],
+        parameters: ParameterSet | None = None,
+    ) -> Run:
+        """:meth:`run` for large Polars DataFrames: the join plan step by step, eagerly,
+        on an integer household number with persons sorted by it (Polars then groups and
+        joins on a sorted key, about three times faster than on text ids)."""
+        import polars as pl
+
+        compiled = self.compile_polars_steps(outputs, as_of, parameters)
+        n = "__household_number"
+        numbers = households.select(KEY).with_row_index(n).with_columns(pl.col(n).cast(pl.Int64))
+        h = households.join(numbers, on=KEY, how="left", maintain_order="left")
+        p = persons.join(numbers, on=KEY, how="inner").sort(n).with_columns(pl.col(n).set_sorted())
+        for step, exprs in compiled.steps:
+            if step.kind == "person":
+                p = p.with_columns(*exprs)
+            elif step.kind == "household":
+                h = h.with_columns(*exprs)
+            elif step.kind == "aggregate":
+                sums = p.group_by(n).agg(*exprs)
+                fills = [self.variables[v] for v in step.names]
+                h = h.join(sums, on=n, how="left", maintain_order="left").with_columns(
+                    pl.col(v.name).fill_null(_fill(v)) for v in fills
+                )
+            else:
+                p = p.join(
+                    h.select(n, *step.names), on=n, how="left", maintain_order="left"
+                ).with_columns(pl.col(n).set_sorted())
+        h_out = tuple(o for o in outputs if self.variables[o].entity == HOUSEHOLD)
+        p_out = tuple(o for o in outputs if self.variables[o].entity == PERSON)
+        return Run(
+            households=nw.from_native(h.select(KEY, *h_out)),
+            persons=nw.from_native(p.select(KEY, MEMBER, *p_out)),
+            household_outputs=h_out,
+            person_outputs=p_out,
+            parameters_used=compiled.parameters_used,
+            as_of=as_of,
+        )
+
     def run(
         self,
         households: Any,

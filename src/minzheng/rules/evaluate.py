@@ -82,9 +82,11 @@ class Evaluator:
         """One row per household: ``household``, then ``<id>__eligible`` and
         ``<id>__amount`` per programme, lazily on the inputs' backend."""
         programmes = self.catalogue.select(programme_ids)
-        run = self.engine.run(
-            households, persons, as_of, self.batch_outputs(programmes), parameters
-        )
+        outputs = self.batch_outputs(programmes)
+        if isinstance(households, pl.DataFrame) and isinstance(persons, pl.DataFrame):
+            run = self.engine.run_polars_batch(households, persons, as_of, outputs, parameters)
+        else:
+            run = self.engine.run(households, persons, as_of, outputs, parameters)
         columns = []
         for p in programmes:
             eligible, amount = household_columns(p)
@@ -92,7 +94,7 @@ class Evaluator:
                 nw.col(eligible).alias(f"{p.id}__eligible"),
                 nw.col(amount).round(2).alias(f"{p.id}__amount"),
             ]
-        return run.households.select(KEY, *columns)
+        return run.households.lazy().select(KEY, *columns)
 
     # -- results with reasons ------------------------------------------------------------
 
