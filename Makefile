@@ -43,6 +43,7 @@ test: lint
 	esac
 
 bench: install
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 
 clean:

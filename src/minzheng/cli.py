@@ -247,6 +247,225 @@ def export_households(
     _emit(fmt, {"ok": True, "rows": rows, "file": str(file)}, f"已导出 {rows} 行：{file}")
 
 
+class OutFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _read_documents(file: Path) -> tuple[list[Any] | None, bool]:
+    """(documents, single) from .json (one document or a list) or .jsonl."""
+    text = file.read_text(encoding="utf-8")
+    if file.suffix.lower() == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()], False
+    body = json.loads(text)
+    return ([body], True) if isinstance(body, dict) else (body, False)
+
+
+def _fail(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    for e in payload.get("errors", [])[:200]:
+        where = "，".join(
+            f"{k} {e[k]}" for k in ("row", "household", "member", "field") if e.get(k) is not None
+        )
+        err.print(f"{where}：{e.get('message')}（{e.get('code')}）")
+    raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    file: Annotated[Path, typer.Argument(help=".json（单个或列表）、.jsonl 或扁平 .parquet")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="评估日期 YYYY-MM-DD，缺省今天")
+    ] = None,
+    programme: Annotated[
+        list[str] | None, typer.Option("--programme", help="项目编号，可重复")
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="附带决定结果的变量与参数")] = False,
+    fmt: Annotated[OutFormat, typer.Option("--format")] = OutFormat.json,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="写入文件（缺省标准输出）")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="跳过有误的家庭并列出")
+    ] = False,
+) -> None:
+    """评估家庭可享受的救助项目 / Evaluate household documents against every programme."""
+    from datetime import date
+
+    import polars as pl
+
+    when = None
+    if as_of:
+        try:
+            when = date.fromisoformat(as_of)
+        except ValueError:
+            _fail({"ok": False, "errors": [{"field": "as_of", "code": "field.date_parsing",
+                                            "message": f"日期格式应为 YYYY-MM-DD：{as_of}"}]})  # fmt: skip
+    if not file.is_file():
+        _fail({"ok": False, "errors": [{"field": "file", "code": "file.not_found",
+                                        "message": f"文件不存在：{file}"}]})  # fmt: skip
+    if fmt != OutFormat.json and output is None and fmt == OutFormat.parquet:
+        err.print("--format parquet 需要 --output 文件 / parquet output needs --output")
+        raise typer.Exit(2)
+    _setup()
+    from minzheng.core.errors import ApplicationError, ValidationFailed
+    from minzheng.programmes import services
+    from minzheng.programmes.frames import frames_from_flat
+    from minzheng.rules.evaluate import batch_to_strings, default_evaluator
+
+    single = False
+    try:
+        if file.suffix.lower() == ".parquet":
+            try:
+                frame = pl.read_parquet(file)
+            except Exception as exc:
+                _fail({"ok": False, "errors": [{"field": "file", "code": "file.unreadable",
+                                                "message": f"无法读取 Parquet 文件：{exc}"}]})  # fmt: skip
+            (h, p), problems = frames_from_flat(frame)
+            if problems:
+                _fail({"ok": False, "evaluated": 0, "errors": problems})
+            evaluator = default_evaluator()
+            when = when or date.today()
+            services._engine_errors(lambda: evaluator.catalogue.select(programme))
+            services._engine_errors(lambda: evaluator.parameters.value("dibao.standard", when))
+            if fmt != OutFormat.json:
+                table = batch_to_strings(
+                    evaluator.batch(h, p, when, programme).collect().to_native()
+                )
+                _write_table(table, when, fmt, output)
+                return
+            results = evaluator.results_for_frames(h, p, when, programme, explain)
+            skipped: list[Any] = []
+        else:
+            try:
+                docs, single = _read_documents(file)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                _fail({"ok": False, "errors": [{"field": "file", "code": "json_invalid",
+                                                "message": f"不是有效的 JSON：{exc}"}]})  # fmt: skip
+            if not isinstance(docs, list):
+                _fail({"ok": False, "errors": [{"field": "file", "code": "evaluation.body",
+                                                "message": "文件应为家庭文档或文档列表"}]})  # fmt: skip
+            outcome = services.evaluate_documents(
+                docs or [], as_of=when, programmes=programme, explain=explain,
+                skip_invalid=skip_invalid,
+            )  # fmt: skip
+            results, skipped = outcome.results, outcome.skipped
+    except ValidationFailed as exc:
+        _fail({"ok": False, "evaluated": 0, **exc.as_dict(), "errors": exc.errors})
+    except ApplicationError as exc:
+        _fail({"ok": False, **exc.as_dict(), "errors": [{"field": None, "code": exc.code,
+                                                         "message": exc.message}]})  # fmt: skip
+    for bad in skipped:
+        err.print(f"已跳过 {bad['household']}（第 {bad['index']} 个）："
+                  + "；".join(f"{e['field']} {e['message']}" for e in bad["errors"]))  # fmt: skip
+    if fmt == OutFormat.json:
+        payload: Any = results[0] if single and results else results
+        text = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return
+    rows = [
+        {"household": r["household"], "as_of": r["as_of"], "programme": pid,
+         "eligible": v["eligible"], "amount": v["amount"], "unit": v["unit"]}
+        for r in results for pid, v in r["programmes"].items()
+    ]  # fmt: skip
+    _write_long(pl.DataFrame(rows), fmt, output)
+
+
+def _write_table(table: Any, when: Any, fmt: OutFormat, output: Path | None) -> None:
+    import polars as pl
+
+    long = table.unpivot(index="household").with_columns(
+        pl.col("variable").str.split("__").list.get(0).alias("programme"),
+        pl.col("variable").str.split("__").list.get(1).alias("field"),
+    )
+    wide = (
+        long.pivot(on="field", index=["household", "programme"], values="value")
+        .with_columns(pl.col("eligible") == "true", pl.lit(when.isoformat()).alias("as_of"))
+        .select("household", "as_of", "programme", "eligible", "amount")
+    )
+    _write_long(wide, fmt, output)
+
+
+def _write_long(frame: Any, fmt: OutFormat, output: Path | None) -> None:
+    if fmt == OutFormat.parquet and output is not None:
+        frame.write_parquet(output)
+    elif output is not None:
+        frame.write_csv(output)
+    else:
+        sys.stdout.write(frame.write_csv())
+
+
+@app.command("evaluate-registry")
+def evaluate_registry(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="评估日期，缺省今天")] = None,
+    division: Annotated[str | None, typer.Option(help="只评估此区划")] = None,
+) -> None:
+    """评估整个登记库并保存结果 / Evaluate the whole registry and store the results."""
+    from datetime import date
+
+    _setup()
+    from minzheng.core.errors import ApplicationError
+    from minzheng.programmes import services
+
+    try:
+        run = services.evaluation_run_create(
+            None, as_of=date.fromisoformat(as_of) if as_of else date.today(), division=division
+        )
+    except (ApplicationError, ValueError) as exc:
+        err.print(f"错误：{getattr(exc, 'message', exc)}")
+        raise typer.Exit(1) from None
+    with _progress() as bar:
+        task = bar.add_task("评估 / evaluating", total=None)
+        services.evaluation_run_execute(
+            run.pk, on_progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    run.refresh_from_db()
+    typer.echo(
+        f"已完成：{run.total} 户，其中 {run.eligible_households} 户可能符合至少一个项目（评估 #{run.pk}）"
+    )
+
+
+@app.command()
+def simulate(
+    set_: Annotated[list[str], typer.Option("--set", help="参数=新取值，如 dibao.standard=1500")],
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
+    division: Annotated[str | None, typer.Option(help="区划代码")] = None,
+    synthetic: Annotated[int | None, typer.Option(help="用 N 户合成数据代替登记库")] = None,
+    level: Annotated[int, typer.Option(help="汇总到区划代码的前几位：6 区、9 街道")] = 9,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """参数变化的影响测算 / What-if: changed parameters against the baseline."""
+    from datetime import date
+
+    _setup()
+    from minzheng.core.errors import ApplicationError
+    from minzheng.programmes import services
+
+    try:
+        overrides = services.parse_overrides(set_)
+        when = date.fromisoformat(as_of) if as_of else date.today()
+        if synthetic:
+            from minzheng.programmes.frames import frames_from_generator
+
+            h, p = frames_from_generator(synthetic)
+            report = services.simulate_frames(h, p, as_of=when, overrides=overrides, level=level)
+        else:
+            report = services.simulate(None, overrides=overrides, as_of=when, division=division,
+                                       level=level)  # fmt: skip
+    except ApplicationError as exc:
+        _reject(fmt, exc)
+    lines = [f"测算日期 {report['as_of']}，{report['households']} 户；修改：{report['overrides']}",
+             f"{'项目':<14}{'受益户(前)':>10}{'受益户(后)':>10}{'月支出(前)':>16}{'月支出(后)':>16}{'增加':>8}{'减少':>8}"]  # fmt: skip
+    for r in report["programmes"]:
+        lines.append(f"{r['label']:<14}{r['base_beneficiaries']:>10}{r['reform_beneficiaries']:>10}"
+                     f"{r['base_cost']:>16}{r['reform_cost']:>16}{r['gaining']:>8}{r['losing']:>8}")  # fmt: skip
+    _emit(fmt, {"ok": True, **report}, "\n".join(lines))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",

@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from minzheng.accounts.api import router as accounts_router
 from minzheng.accounts.auth import BearerToken
 from minzheng.core.errors import ApplicationError
+from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
 from minzheng.registry.documents import _MESSAGES
 
@@ -30,6 +31,7 @@ api = NinjaAPI(
 )
 api.add_router("/", registry_router)
 api.add_router("/", accounts_router)
+api.add_router("/", programmes_router)
 
 
 def _error(

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "minzheng.accounts",
     "minzheng.registry",
     "minzheng.demo",
+    "minzheng.programmes",
 ]
 
 MIDDLEWARE = [
