@@ -81,6 +81,25 @@ def access_logs(client: Client, hid: int, cast: Cast) -> Any:
     return client.get("/api/v1/access-logs", {"household_id": hid})
 
 
+def evaluation(client: Client, hid: int, cast: Cast) -> Any:
+    # a calculation on the submitted document: it reads nothing from the registry, so the
+    # answer is the same for every role and never mentions a stored household
+    doc = {
+        "id": "TRY-1",
+        "division": COMMUNITY_A if hid == cast.own.pk else DONGCHENG,
+        "hukou": "beijing",
+        "members": [{"id_number": _id("11010219400101001"), "name": "试算", "relation": "head"}],
+    }
+    return client.post(
+        "/api/v1/evaluations?as_of=2025-07-01", data=json.dumps(doc),
+        content_type="application/json",
+    )  # fmt: skip
+
+
+def programmes(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get("/api/v1/programmes")
+
+
 def _codes(tree: list[dict[str, Any]]) -> set[str]:
     out: set[str] = set()
     for node in tree:
@@ -118,6 +137,8 @@ ENDPOINTS: dict[tuple[str, str], tuple[Callable[..., Any], Callable[[str, bool],
     ("POST", "/api/v1/households"): (create, _expect_create),
     ("GET", "/api/v1/divisions"): (divisions, lambda role, inside: "divisions"),
     ("GET", "/api/v1/access-logs"): (access_logs, lambda role, inside: "access_logs"),
+    ("POST", "/api/v1/evaluations"): (evaluation, lambda role, inside: "evaluation"),
+    ("GET", "/api/v1/programmes"): (programmes, lambda role, inside: "programmes"),
 }
 
 
@@ -154,6 +175,13 @@ def test_scope(cast: Cast, endpoint: tuple[str, str], role: str, inside: bool) -
         codes = _codes(body)
         assert (DONGCHENG in codes) is False
         assert (COMMUNITY_A in codes) is True
+    elif expected == "evaluation":
+        assert response.status_code == 200, body
+        assert body["household"] == "TRY-1"
+        assert body["programmes"]["age_allowance"]["amount"] == "100.00"  # aged 85 on 2025-07-01
+    elif expected == "programmes":
+        assert response.status_code == 200
+        assert {p["id"] for p in body} >= {"dibao", "age_allowance"}
     elif expected == "access_logs":
         if role in {"auditor", "admin"}:
             assert response.status_code == 200
