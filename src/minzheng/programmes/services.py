@@ -217,19 +217,23 @@ def registry_frames(
     month = as_of.replace(day=1)
     incomes = pl.DataFrame(
         list(
-            Income.objects.filter(person__household_id__in=ids, month__lte=month).values_list(
+            Income.objects.filter(person__household_id__in=ids).values_list(
                 "person_id", "type", "month", "monthly"
             )
         ),
         schema={"person": pl.Int64, "type": pl.Utf8, "month": pl.Date, "yuan": pl.Float64},
         orient="row",
     )
+    # the latest month on or before the as-of month; when all are later, the earliest
+    # (the same reading as rules.frames.incomes_in_force)
+    later = pl.col("month") > month
     latest = (
-        incomes.sort("month")
+        incomes.sort([later, pl.when(later).then(pl.col("month")).otherwise(None),
+                      pl.col("month")], descending=[False, False, True], nulls_last=False)
         .group_by("person", "type")
-        .agg(pl.col("yuan").last())
+        .agg(pl.col("yuan").first())
         .pivot(on="type", index="person", values="yuan")
-    )
+    )  # fmt: skip
     latest = latest.rename({c: f"income_{c}" for c in latest.columns if c != "person"})
     p = p.join(latest, on="person", how="left", maintain_order="left").with_columns(
         pl.col("person").cast(pl.Utf8).alias("member"),

@@ -82,8 +82,12 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("household_detail", household_id=household_id)
+    from minzheng.programmes.eligibility import household_eligibility
+
+    document = selectors.household_document(household, members, reveal=False)
     context = {
         "household": household,
+        "eligibility": household_eligibility(household, document),
         "document": selectors.household_document(household, members, reveal=reveal),
         "members": members,
         "history": selectors.household_history(actor_of(request), household_id),

@@ -126,16 +126,29 @@ def member_key(member: Mapping[str, Any], position: int) -> str:
 
 def incomes_in_force(incomes: Iterable[Mapping[str, Any]], as_of: date) -> dict[str, float]:
     """Per income type, the monthly amount in force on ``as_of``: a line without a month is
-    the current amount; otherwise the latest month on or before the as-of month."""
+    the current amount; otherwise the latest month on or before the as-of month, or, when
+    every recorded month is later, the earliest of them (the best knowledge there is;
+    treating the income as zero would overstate need)."""
     month = f"{as_of.year:04d}-{as_of.month:02d}"
-    chosen: dict[str, tuple[str, float]] = {}
+    chosen: dict[str, tuple[int, str, float]] = {}
     for line in incomes:
-        kind, when = str(line["type"]), line.get("month") or "9999-99"
-        if when != "9999-99" and when > month:
-            continue
-        if kind not in chosen or when > chosen[kind][0]:
-            chosen[kind] = (when, _yuan(line["monthly"]))
-    return {kind: amount for kind, (_, amount) in chosen.items()}
+        kind, when = str(line["type"]), str(line.get("month") or "")
+        # rank: undated lines first, then the latest month not after as_of, then the
+        # earliest later month
+        if not when:
+            rank = (0, "")
+        elif when <= month:
+            rank = (1, _invert(when))
+        else:
+            rank = (2, when)
+        if kind not in chosen or rank < chosen[kind][:2]:
+            chosen[kind] = (*rank, _yuan(line["monthly"]))
+    return {kind: amount for kind, (_, _, amount) in chosen.items()}
+
+
+def _invert(month: str) -> str:
+    """A key that sorts later months first."""
+    return "".join(chr(0x7F - ord(c)) for c in month)
 
 
 def frames_from_documents(

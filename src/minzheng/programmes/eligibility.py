@@ -1,0 +1,41 @@
+"""What the household page shows under 可能符合的救助项目."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from minzheng.programmes.models import EligibilityResult, EvaluationRun, RunStatus
+from minzheng.registry.models import Household
+from minzheng.rules.evaluate import default_evaluator
+
+
+def household_eligibility(household: Household, document: dict[str, Any]) -> dict[str, Any]:
+    """The latest completed run's results for the household or, before any run covered it,
+    a live evaluation of its document (``household`` must already have been fetched
+    through ``accounts.access``)."""
+    labels = {p.id: p.label for p in default_evaluator().catalogue}
+    stored = (
+        EligibilityResult.objects.filter(household=household, run__status=RunStatus.DONE)
+        .select_related("run")
+        .order_by("-run_id", "programme")
+    )
+    first = stored.first()
+    if first is not None:
+        run: EvaluationRun = first.run
+        rows = [
+            {"programme": r.programme, "label": labels.get(r.programme, r.programme),
+             "amount": f"{r.amount:.2f}", "unit": r.unit, "reasons": r.reasons}
+            for r in stored if r.run_id == run.pk
+        ]  # fmt: skip
+        return {"as_of": run.as_of, "source": "run", "run": run.pk, "rows": rows}
+    today = date.today()
+    doc = {k: v for k, v in document.items() if k not in {"household_id", "number",
+                                                         "division_name"}}  # fmt: skip
+    (result,) = default_evaluator().results([doc], today)
+    rows = [
+        {"programme": pid, "label": r["label"], "amount": r["amount"], "unit": r["unit"],
+         "reasons": r["reasons"]}
+        for pid, r in result["programmes"].items() if r["eligible"]
+    ]  # fmt: skip
+    return {"as_of": today, "source": "live", "run": None, "rows": rows}
