@@ -59,8 +59,8 @@ class Run:
     """A lazy result: ``households`` and ``persons`` narwhals LazyFrames with the key
     columns and the variables asked for; ``parameters_used`` per variable."""
 
-    households: nw.LazyFrame[Any]
-    persons: nw.LazyFrame[Any]
+    households: nw.LazyFrame[Any] | nw.DataFrame[Any]
+    persons: nw.LazyFrame[Any] | nw.DataFrame[Any]
     household_outputs: tuple[str, ...]
     person_outputs: tuple[str, ...]
     parameters_used: dict[str, set[str]]
@@ -114,6 +114,7 @@ class Engine:
         self.parameters = parameters if parameters is not None else load_parameters()
         self._plans: dict[tuple[str, ...], list[Step]] = {}
         self._compiled: dict[tuple[Any, ...], Compiled] = {}
+        self._behind: dict[tuple[Any, ...], tuple[dict[str, set[str]], list[str]]] = {}
 
     def plan(self, outputs: Iterable[str]) -> list[Step]:
         """The steps that compute ``outputs`` from the input columns.
@@ -240,9 +241,9 @@ class Engine:
         h_out = tuple(n for n in outputs if self.variables[n].entity == HOUSEHOLD)
         p_out = tuple(n for n in outputs if self.variables[n].entity == PERSON)
         # a plan this small costs more to optimise than to run
-        frame = frame.collect(optimizations=pl.QueryOptFlags.none()).lazy()
-        h = frame.select(KEY, *h_out).unique(subset=KEY, keep="first", maintain_order=True)
-        p = frame.select(KEY, MEMBER, *p_out)
+        done = frame.collect(optimizations=pl.QueryOptFlags.none())
+        h = done.select(KEY, *h_out).unique(subset=KEY, keep="first", maintain_order=True)
+        p = done.select(KEY, MEMBER, *p_out)
         return Run(
             households=nw.from_native(h),
             persons=nw.from_native(p),
@@ -367,7 +368,12 @@ class Engine:
 
     def parameters_behind(self, names: Iterable[str], used: dict[str, set[str]]) -> list[str]:
         """Every parameter read by ``names`` or anything they depend on, sorted."""
-        found: set[str] = set()
-        for name in self.variables.closure(names):
-            found |= used.get(name, set())
-        return sorted(found)
+        key = (tuple(names), id(used))
+        found = self._behind.get(key)
+        if found is None or found[0] is not used:
+            params: set[str] = set()
+            for name in self.variables.closure(key[0]):
+                params |= used.get(name, set())
+            found = (used, sorted(params))
+            self._behind[key] = found
+        return found[1]

@@ -94,7 +94,9 @@ class Evaluator:
                 nw.col(eligible).alias(f"{p.id}__eligible"),
                 nw.col(amount).round(2).alias(f"{p.id}__amount"),
             ]
-        return run.households.lazy().select(KEY, *columns)
+        frame = run.households
+        lazy = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+        return lazy.select(KEY, *columns)
 
     # -- results with reasons ------------------------------------------------------------
 
@@ -137,9 +139,9 @@ class Evaluator:
         # carry the broadcast household facts a person programme's explanation shows
         outputs = self.outputs_for(programmes, explain)
         run = self.engine.run_polars(households, persons, as_of, outputs, parameters)
-        h_rows = {r[KEY]: r for r in run.households.collect().to_native().to_dicts()}
+        h_rows = {r[KEY]: r for r in _eager(run.households).to_dicts()}
         p_rows: dict[str, list[dict[str, Any]]] = {}
-        for r in run.persons.collect().to_native().to_dicts():
+        for r in _eager(run.persons).to_dicts():
             p_rows.setdefault(r[KEY], []).append(r)
         order = {m: i for i, m in enumerate(persons.get_column(MEMBER).to_list())}
         out = []
@@ -258,6 +260,12 @@ class Evaluator:
                 "source": dated.source or dated.confidence,
             }
         return out
+
+
+def _eager(frame: Any) -> pl.DataFrame:
+    if isinstance(frame, nw.DataFrame):
+        return frame.to_native()
+    return frame.collect().to_native()
 
 
 def json_value(v: Variable, value: Any) -> Any:

@@ -211,6 +211,8 @@ def frames_from_documents(
 
 def complete(households: pl.DataFrame, persons: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add any optional column a caller left out, with its default, in the schema's type."""
+    if dict(households.schema) == HOUSEHOLD_SCHEMA and dict(persons.schema) == PERSON_SCHEMA:
+        return households, persons
     h = households.with_columns(
         pl.lit(HOUSEHOLD_DEFAULTS[c], dtype=t).alias(c)
         for c, t in HOUSEHOLD_SCHEMA.items()

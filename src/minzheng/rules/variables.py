@@ -199,6 +199,9 @@ def input_variable(name: str, entity: Entity, label: str, unit: str) -> Variable
 @dataclass(frozen=True)
 class VariableSet:
     variables: Mapping[str, Variable]
+    _closures: dict[tuple[str, ...], list[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __iter__(self) -> Iterator[Variable]:
         return iter(self.variables.values())
@@ -214,6 +217,14 @@ class VariableSet:
 
     def closure(self, names: Iterable[str]) -> list[str]:
         """``names`` and everything they depend on, dependencies first."""
+        key = tuple(names)
+        cached = self._closures.get(key)
+        if cached is None:
+            cached = self._closure(key)
+            self._closures[key] = cached
+        return list(cached)
+
+    def _closure(self, names: Iterable[str]) -> list[str]:
         order: list[str] = []
         state: dict[str, int] = {}
 
