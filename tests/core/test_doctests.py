@@ -8,10 +8,14 @@ from types import ModuleType
 import pytest
 
 from minzheng.core import ids, money
-from minzheng.rules import parameters
+from minzheng.rules import engine, expressions, frames, parameters, programmes, variables
 
 
-@pytest.mark.parametrize("module", [ids, money, parameters], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [ids, money, parameters, engine, expressions, frames, programmes, variables],
+    ids=lambda m: m.__name__,
+)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
