@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/minzheng migrate
 	$(BIN)/minzheng demo
+	$(BIN)/minzheng evaluate-registry --once
 	@echo "Minzheng: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	$(BIN)/minzheng serve --host $(HOST) --port $(PORT)
 

@@ -403,6 +403,9 @@ def _write_long(frame: Any, fmt: OutFormat, output: Path | None) -> None:
 def evaluate_registry(
     as_of: Annotated[str | None, typer.Option("--as-of", help="评估日期，缺省今天")] = None,
     division: Annotated[str | None, typer.Option(help="只评估此区划")] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="已有完成的评估时跳过（make run 用）")
+    ] = False,
 ) -> None:
     """评估整个登记库并保存结果 / Evaluate the whole registry and store the results."""
     from datetime import date
@@ -410,6 +413,11 @@ def evaluate_registry(
     _setup()
     from minzheng.core.errors import ApplicationError
     from minzheng.programmes import services
+    from minzheng.programmes.models import EvaluationRun, RunStatus
+
+    if once and EvaluationRun.objects.filter(status=RunStatus.DONE).exists():
+        typer.echo("已有完成的全库评估，跳过 / a completed evaluation exists, skipped")
+        return
 
     try:
         run = services.evaluation_run_create(
