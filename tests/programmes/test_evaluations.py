@@ -249,3 +249,28 @@ def test_cli_flat_parquet_is_vectorised_and_checked(tmp_path: Path) -> None:
         (1, "a", "id_number", "id_number.checksum"),
         (2, "b", "income_pension", "amount.negative"),
     }
+
+
+def test_cli_simulate_on_synthetic_households() -> None:
+    result = runner.invoke(
+        app, ["simulate", "--set", "dibao.standard=1600", "--as-of", "2025-07-01",
+              "--synthetic", "2000", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    dibao = next(p for p in report["programmes"] if p["programme"] == "dibao")
+    assert report["households"] == 2000
+    assert dibao["reform_beneficiaries"] >= dibao["base_beneficiaries"]
+    assert dibao["losing"] == 0
+    streets = {r["area"] for r in report["by_division"]}
+    assert all(len(a) == 9 and a.startswith("110102") for a in streets)
+
+
+@pytest.mark.parametrize(
+    ("setting", "code"),
+    [("dibao.standrd=1500", "parameter.unknown"), ("dibao.standard", "simulation.override_format")],
+)
+def test_cli_simulate_rejects_bad_overrides(setting: str, code: str) -> None:
+    result = runner.invoke(app, ["simulate", "--set", setting, "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["code"] == code
