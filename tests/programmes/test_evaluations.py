@@ -274,3 +274,11 @@ def test_cli_simulate_rejects_bad_overrides(setting: str, code: str) -> None:
     result = runner.invoke(app, ["simulate", "--set", setting, "--format", "json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["code"] == code
+
+
+def test_cli_simulate_rejects_a_value_of_the_wrong_shape() -> None:
+    result = runner.invoke(
+        app, ["simulate", "--set", "dibao.standard=abc", "--synthetic", "100", "--format", "json"]
+    )
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["code"] == "parameter.override_shape"

@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("minzheng.accounts.urls")),
     path("", include("minzheng.registry.urls")),
+    path("", include("minzheng.programmes.urls")),
 ]

@@ -80,12 +80,12 @@ def documents_validate(raws: Sequence[Any]) -> tuple[list[tuple[int, dict[str, A
     return valid, invalid
 
 
-def parameters_for(overrides: dict[str, Any] | None = None) -> ParameterSet:
+def parameters_for(overrides: dict[str, Any] | None = None, as_of: date | None = None) -> ParameterSet:  # fmt: skip
     params = default_evaluator().parameters
     if not overrides:
         return params
     try:
-        return params.with_overrides(overrides)
+        return params.with_overrides(overrides, as_of)
     except ParameterError as exc:
         raise ApplicationError(exc.code, str(exc), status=422) from None
 
@@ -366,7 +366,7 @@ def simulate_frames(
     ``level`` digits of the household's division code), beneficiaries and monthly cost,
     and households gaining and losing."""
     evaluator = default_evaluator()
-    reform_params = parameters_for(overrides)
+    reform_params = parameters_for(overrides, as_of)
     base = _engine_errors(lambda: evaluator.batch(h, p, as_of).collect().to_native())
     reform = _engine_errors(
         lambda: evaluator.batch(h, p, as_of, parameters=reform_params).collect().to_native()
@@ -426,7 +426,7 @@ def simulate(
     """What-if over the registry in the actor's jurisdiction."""
     if not overrides:
         raise ApplicationError("simulation.no_change", "请至少修改一个参数", status=422)
-    parameters_for(overrides)
+    parameters_for(overrides, as_of)
     if actor is not None and division:
         access.access_division_by_code(actor, division)
     h, p = registry_frames(actor, as_of, division=division)

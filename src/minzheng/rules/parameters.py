@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -42,6 +43,10 @@ class ParameterNotInForce(ParameterError):
 
 class UnknownParameter(ParameterError):
     code = "parameter.unknown"
+
+
+class OverrideShapeError(ParameterError):
+    code = "parameter.override_shape"
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,49 @@ class ParameterSet:
                 continue
         return out
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> ParameterSet:
-        """A what-if copy: ``{"dibao.standard": 1500}`` replaces the value at every date."""
-        for name in overrides:
-            self.get(name)
+    def with_overrides(
+        self, overrides: Mapping[str, Any], as_of: date | None = None
+    ) -> ParameterSet:
+        """A what-if copy: ``{"dibao.standard": 1500}`` replaces the value at every date.
+        With ``as_of``, each new value must have the shape of the value in force then
+        (numbers for numbers, finite and not negative; the same keys and lengths)."""
+        for name, value in overrides.items():
+            parameter = self.get(name)
+            if as_of is not None and not same_shape(parameter.at(as_of).value, value):
+                raise OverrideShapeError(
+                    f"参数 {name}（{parameter.label}）的新取值 {value!r} 与现行取值"
+                    f" {parameter.at(as_of).value!r} 的类型或结构不同"
+                )
         return replace(self, overrides={**self.overrides, **overrides})
+
+
+def same_shape(base: Any, new: Any) -> bool:
+    """``new`` may replace ``base``: numbers for numbers (finite, not negative), true/false
+    for true/false, text for text, lists and mappings of the same length or keys.
+
+    >>> same_shape(1450, 1500.5), same_shape(1450, "abc"), same_shape({"a": 1}, {"b": 1})
+    (True, False, False)
+    """
+    if isinstance(base, bool):
+        return isinstance(new, bool)
+    if isinstance(base, int | float) or base is None:
+        number = isinstance(new, int | float) and not isinstance(new, bool)
+        return (number and math.isfinite(new) and new >= 0) or (base is None and new is None)
+    if isinstance(base, str):
+        return isinstance(new, str)
+    if isinstance(base, list):
+        return (
+            isinstance(new, list)
+            and len(new) == len(base)
+            and all(same_shape(b, n) for b, n in zip(base, new, strict=True))
+        )
+    if isinstance(base, dict):
+        return (
+            isinstance(new, dict)
+            and set(new) == set(base)
+            and all(same_shape(base[k], new[k]) for k in base)
+        )
+    return False
 
 
 def _parse_value(name: str, start: Any, raw: Any) -> DatedValue:
