@@ -143,10 +143,16 @@ class Evaluator:
         p_rows: dict[str, list[dict[str, Any]]] = {}
         for r in _eager(run.persons).to_dicts():
             p_rows.setdefault(r[KEY], []).append(r)
-        order = {m: i for i, m in enumerate(persons.get_column(MEMBER).to_list())}
+        order = {
+            pair: i
+            for i, pair in enumerate(
+                zip(persons.get_column(KEY).to_list(), persons.get_column(MEMBER).to_list(),
+                    strict=True)
+            )
+        }  # fmt: skip
         out = []
         for key in households.get_column(KEY).to_list():
-            members = sorted(p_rows.get(key, []), key=lambda r: order.get(r[MEMBER], 0))
+            members = sorted(p_rows.get(key, []), key=lambda r: order.get((key, r[MEMBER]), 0))
             out.append(
                 {
                     "household": key,
