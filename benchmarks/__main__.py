@@ -1,7 +1,8 @@
 """Run the benchmarks and print one table: ``python -m benchmarks [--quick] [NAME ...]``.
 
-NAME is any of ``import``, ``search``, ``generate`` (default: all). ``--quick`` (or
-``BENCH_QUICK=1``) runs every benchmark 10x smaller, as a smoke run. Figures are
+NAME is any of ``import``, ``search``, ``generate``, ``rules`` (default: all). ``--quick`` (or
+``BENCH_QUICK=1``) runs every benchmark 10x smaller (``rules``: 20,000 households, no 10 M
+and no Spark 1 M), as a smoke run. Figures are
 measurements compared with the issue's targets; a missed target is reported, not raised.
 The exit status is non-zero only when a benchmark could not run to the end (ERROR).
 Results are also written to ``var/bench/results[-quick].json``.
@@ -30,13 +31,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_generate, bench_import, bench_search
+from benchmarks import bench_generate, bench_import, bench_rules, bench_search
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS: dict[str, Callable[[bool], list[dict[str, Any]]]] = {
     "import": bench_import.run,
     "search": bench_search.run,
     "generate": bench_generate.run,
+    "rules": bench_rules.run,
 }
 
 
