@@ -305,26 +305,46 @@ class Engine:
         parameters: ParameterSet | None = None,
     ) -> Run:
         """:meth:`run` for large Polars DataFrames: the join plan step by step, eagerly,
-        on an integer household number with persons sorted by it (Polars then groups and
-        joins on a sorted key, about three times faster than on text ids)."""
+        on an integer household number.
+
+        When persons come grouped by household in the households' order (a registry
+        snapshot, the generator) the number is the run of equal keys and no join is
+        needed; otherwise persons are numbered by a join and sorted. With every household
+        having members, aggregates line up with households by position (a sorted
+        group-by) and household values reach persons by ``gather``: no hash joins.
+        """
         import polars as pl
 
         compiled = self.compile_polars_steps(outputs, as_of, parameters)
         n = "__household_number"
-        numbers = households.select(KEY).with_row_index(n).with_columns(pl.col(n).cast(pl.Int64))
-        h = households.join(numbers, on=KEY, how="left", maintain_order="left")
-        p = persons.join(numbers, on=KEY, how="inner").sort(n).with_columns(pl.col(n).set_sorted())
+        h = households.with_row_index(n).with_columns(pl.col(n).cast(pl.Int64))
+        keys = persons.get_column(KEY)
+        firsts = keys.filter(keys.ne_missing(keys.shift(1)))
+        if firsts.len() == h.height and firsts.equals(households.get_column(KEY)):
+            p = persons.with_columns(keys.rle_id().cast(pl.Int64).alias(n).set_sorted())
+        else:
+            numbers = h.select(KEY, n)
+            p = persons.join(numbers, on=KEY, how="inner").sort(n)
+            p = p.with_columns(pl.col(n).set_sorted())
+        positional = p.height > 0 and p.get_column(n).n_unique() == h.height
         for step, exprs in compiled.steps:
             if step.kind == "person":
                 p = p.with_columns(*exprs)
             elif step.kind == "household":
                 h = h.with_columns(*exprs)
             elif step.kind == "aggregate":
-                sums = p.group_by(n).agg(*exprs)
                 fills = [self.variables[v] for v in step.names]
-                h = h.join(sums, on=n, how="left", maintain_order="left").with_columns(
-                    pl.col(v.name).fill_null(_fill(v)) for v in fills
-                )
+                if positional:
+                    sums = p.group_by(n, maintain_order=True).agg(*exprs)
+                    h = h.with_columns(sums.get_column(v.name) for v in fills)
+                else:
+                    sums = p.group_by(n).agg(*exprs)
+                    h = h.join(sums, on=n, how="left", maintain_order="left").with_columns(
+                        pl.col(v.name).fill_null(_fill(v)) for v in fills
+                    )
+            elif positional:
+                at = p.get_column(n)
+                p = p.with_columns(h.get_column(c).gather(at) for c in step.names)
             else:
                 p = p.join(
                     h.select(n, *step.names), on=n, how="left", maintain_order="left"
