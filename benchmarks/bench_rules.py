@@ -458,6 +458,8 @@ def child_spark(households: int) -> dict[str, Any]:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "6g")
+        # local[2]: a handful of shuffle partitions, not the cluster default of 200
+        .config("spark.sql.shuffle.partitions", "8")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")

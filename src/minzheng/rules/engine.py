@@ -389,6 +389,47 @@ class Engine:
             as_of=as_of,
         )
 
+    def run_windowed(
+        self,
+        households: Any,
+        persons: Any,
+        as_of: date,
+        outputs: Sequence[str],
+        parameters: ParameterSet | None = None,
+    ) -> Run:
+        """:meth:`run` as one person-level frame, lazily on any backend: household
+        variables are computed on each member's row and aggregates are window functions
+        over the household, so the plan is a single chain (no joins to re-evaluate, no
+        checkpoints). The path for Spark and DuckDB; households without members get
+        their aggregates' neutral values through one final join."""
+        params = Params(parameters or self.parameters, as_of)
+        h = nw.from_native(households)
+        p = nw.from_native(persons)
+        h_lazy: nw.LazyFrame[Any] = h.lazy() if isinstance(h, nw.DataFrame) else h
+        p_lazy: nw.LazyFrame[Any] = p.lazy() if isinstance(p, nw.DataFrame) else p
+        frame = p_lazy.join(h_lazy, on=KEY, how="inner")
+        for names in self.levels(outputs):
+            exprs = []
+            for name in names:
+                v = self.variables[name]
+                if v.kind == "aggregate":
+                    exprs.append(_aggregation(v).over(KEY))
+                else:
+                    exprs.append(v.expression(params))
+            frame = frame.with_columns(*exprs)
+        h_out = tuple(o for o in outputs if self.variables[o].entity == HOUSEHOLD)
+        p_out = tuple(o for o in outputs if self.variables[o].entity == PERSON)
+        # every household column holds the same value on each member's row
+        firsts = frame.group_by(KEY).agg(*(nw.col(c).max() for c in h_out))
+        return Run(
+            households=h_lazy.select(KEY).join(firsts, on=KEY, how="left"),
+            persons=frame.select(KEY, MEMBER, *p_out),
+            household_outputs=h_out,
+            person_outputs=p_out,
+            parameters_used=params.used,
+            as_of=as_of,
+        )
+
     def run(
         self,
         households: Any,

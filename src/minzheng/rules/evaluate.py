@@ -86,7 +86,7 @@ class Evaluator:
         if isinstance(households, pl.DataFrame) and isinstance(persons, pl.DataFrame):
             run = self.engine.run_polars_batch(households, persons, as_of, outputs, parameters)
         else:
-            run = self.engine.run(households, persons, as_of, outputs, parameters)
+            run = self.engine.run_windowed(households, persons, as_of, outputs, parameters)
         columns = []
         for p in programmes:
             eligible, amount = household_columns(p)
