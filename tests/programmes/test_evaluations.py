@@ -282,3 +282,20 @@ def test_cli_simulate_rejects_a_value_of_the_wrong_shape() -> None:
     )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["code"] == "parameter.override_shape"
+
+
+def test_what_if_parameters_show_in_the_explanation() -> None:
+    from datetime import date
+
+    from minzheng.rules.evaluate import default_evaluator
+
+    ev = default_evaluator()
+    reform = ev.parameters.with_overrides({"dibao.standard": 1600})
+    (result,) = ev.results([PENSIONER], date(2024, 10, 1), ["dibao"], True, reform)
+    dibao = result["programmes"]["dibao"]
+    # (1,600 − 1,000) + 25 % × 1,600 = 1,000.00
+    assert dibao["amount"] == "1000.00"
+    assert dibao["parameters"]["dibao.standard"]["value"] == 1600
+    assert "what-if" in dibao["parameters"]["dibao.standard"]["source"]
+    (base,) = ev.results([PENSIONER], date(2024, 10, 1), ["dibao"], True)
+    assert base["programmes"]["dibao"]["parameters"]["dibao.standard"]["value"] == 1450

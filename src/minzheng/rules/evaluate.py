@@ -65,6 +65,7 @@ class Evaluator:
         self.variables = with_programmes(variables or load_variables(), self.catalogue)
         self.parameters = parameters or load_parameters()
         self.engine = Engine(self.variables, self.parameters)
+        self._explained: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
 
     # -- many households -----------------------------------------------------------------
 
@@ -138,7 +139,8 @@ class Evaluator:
         households, persons = complete(households, persons)
         # carry the broadcast household facts a person programme's explanation shows
         outputs = self.outputs_for(programmes, explain)
-        run = self.engine.run_polars(households, persons, as_of, outputs, parameters)
+        source = parameters or self.parameters
+        run = self.engine.run_polars(households, persons, as_of, outputs, source)
         h_rows = {r[KEY]: r for r in _eager(run.households).to_dicts()}
         p_rows: dict[str, list[dict[str, Any]]] = {}
         for r in _eager(run.persons).to_dicts():
@@ -158,7 +160,9 @@ class Evaluator:
                     "household": key,
                     "as_of": as_of.isoformat(),
                     "programmes": {
-                        prog.id: self._programme_result(prog, h_rows[key], members, run, explain)
+                        prog.id: self._programme_result(
+                            prog, h_rows[key], members, run, explain, source
+                        )
                         for prog in programmes
                     },
                 }
@@ -172,6 +176,7 @@ class Evaluator:
         members: list[dict[str, Any]],
         run: Run,
         explain: bool,
+        source: ParameterSet,
     ) -> dict[str, Any]:
         eligible_col, amount_col = household_columns(prog)
         result: dict[str, Any] = {
@@ -214,7 +219,7 @@ class Evaluator:
             result["members"] = details
         if explain:
             result["variables"] = self._variables(prog, household, entity="household")
-            result["parameters"] = self._parameters(prog, run)
+            result["parameters"] = self._parameters(prog, run, source)
         return result
 
     def reason(self, name: str, row: Mapping[str, Any]) -> str:
@@ -250,22 +255,33 @@ class Evaluator:
             out[name] = {"label": v.label, "value": json_value(v, row[name]), "unit": v.unit}
         return out
 
-    def _parameters(self, prog: Programme, run: Run) -> dict[str, dict[str, Any]]:
-        names = (prog.eligible, prog.amount, *prog.conditions, *prog.explain)
-        out = {}
-        params = run.parameters_used
-        source = self.engine.parameters
-        for name in self.engine.parameters_behind(names, params):
-            parameter = source.get(name)
-            dated = parameter.at(run.as_of)
-            out[name] = {
-                "label": parameter.label,
-                "value": source.value(name, run.as_of),
-                "unit": parameter.unit,
-                "since": dated.start.isoformat(),
-                "source": dated.source or dated.confidence,
-            }
-        return out
+    def _parameters(
+        self, prog: Programme, run: Run, source: ParameterSet
+    ) -> dict[str, dict[str, Any]]:
+        """The parameters behind a programme's result, as in force on the as-of date (with
+        any what-if override); the same for every household of a day, so kept."""
+        key = (prog.id, run.as_of, id(source.parameters), repr(sorted(source.overrides.items())),
+               id(run.parameters_used))  # fmt: skip
+        found = self._explained.get(key)
+        if found is None:
+            names = (prog.eligible, prog.amount, *prog.conditions, *prog.explain)
+            found = {}
+            for name in self.engine.parameters_behind(names, run.parameters_used):
+                parameter = source.get(name)
+                dated = parameter.at(run.as_of)
+                found[name] = {
+                    "label": parameter.label,
+                    "value": source.value(name, run.as_of),
+                    "unit": parameter.unit,
+                    "since": dated.start.isoformat(),
+                    "source": dated.source or dated.confidence,
+                }
+                if name in source.overrides:
+                    found[name]["source"] = "政策模拟取值（what-if），非现行标准"
+            if len(self._explained) > 512:
+                self._explained.clear()
+            self._explained[key] = found
+        return {name: dict(entry) for name, entry in found.items()}
 
 
 def _eager(frame: Any) -> pl.DataFrame:
