@@ -749,8 +749,8 @@ def spark_rows(quick: bool) -> list[dict[str, Any]]:
                 "target": target,
                 "passed": same and seconds < SPARK_TARGET_S,
                 "status": "",
-                "note": f"{check}; batch() itself {data['planned_s']:.1f} s (the engine "
-                f"materialises each join round), toArrow {seconds - data['planned_s']:.1f} s; "
+                "note": f"{check}; batch() itself {data['planned_s']:.1f} s (building the "
+                f"windowed plan), toArrow {seconds - data['planned_s']:.1f} s (the Spark job); "
                 f"Spark start {data['startup_s']:.0f} s and "
                 f"createDataFrame {data['load_s']:.1f} s not timed; {data['load']}",
             }
