@@ -105,3 +105,17 @@ def cast(make_household: Callable[..., Household]) -> Cast:
         password="pw-123456",
     )
     return Cast(own, other_street, other_district, users)
+
+
+def pensioner(pension: str, stem17: str, division: str = COMMUNITY_A) -> Household:
+    """A one-person household with Beijing hukou, one house and a monthly pension."""
+    doc = validate_document(
+        {
+            "division": division,
+            "hukou": "beijing",
+            "members": [member(stem17, "老人", incomes=[{"type": "pension", "monthly": pension}])],
+            "assets": {"houses": 1},
+        }
+    )
+    (household,) = households_create(actor=None, documents=[doc], reason="测试数据")
+    return household

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.db import connections
 
 from minzheng.core.ids import CHECK_CHARS, check_char
 from minzheng.demo.services import DEMO_PASSWORD, demo_load, demo_users
@@ -34,15 +33,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COMMUNITY = "110102009001"  # the demo worker's community (展览路街道)
 WORKER = "worker"
@@ -73,31 +63,6 @@ def target(demo: None) -> Target:
     assert household is not None, f"demo data has no household in {COMMUNITY}"
     head = household.members.get(relation="head")
     return Target(household, head.name, head.id_number)
-
-
-@pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: install Debian's chromium package"
-        if os.environ.get("MINZHENG_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    # The sync API keeps an asyncio loop on this thread; the ORM calls the test makes
-    # meanwhile are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # Inside sync_playwright() the ORM gets connections of its own (another
-            # context); close them, or PostgreSQL refuses to drop the test database.
-            connections.close_all()
 
 
 @pytest.fixture

@@ -19,10 +19,8 @@ from django.test import Client
 from minzheng.accounts.roles import Role
 from minzheng.programmes import services, views
 from minzheng.programmes.models import EligibilityResult, EvaluationRun, RunStatus
-from minzheng.registry.documents import validate_document
 from minzheng.registry.models import Household
-from minzheng.registry.services import households_create
-from tests.fixtures import COMMUNITY_A, COMMUNITY_B, DONGCHENG, STREET_A, Cast, _id
+from tests.fixtures import COMMUNITY_A, COMMUNITY_B, DONGCHENG, STREET_A, Cast, pensioner
 
 READERS = [
     "community_worker",
@@ -42,29 +40,13 @@ def _runs_in_the_request(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(views, "RUN_IN_BACKGROUND", False)
 
 
-def _pensioner(pension: str, stem: str, division: str = COMMUNITY_A) -> Household:
-    doc = validate_document(
-        {
-            "division": division,
-            "hukou": "beijing",
-            "members": [
-                {"id_number": _id(stem), "name": "老人", "relation": "head",
-                 "incomes": [{"type": "pension", "monthly": pension}]}
-            ],
-            "assets": {"houses": 1},
-        }
-    )  # fmt: skip
-    (household,) = households_create(actor=None, documents=[doc], reason="测试数据")
-    return household
-
-
 @pytest.fixture
 def pensioners(cast: Cast) -> list[Household]:
     """Beside the cast: a poor 95-year-old, and one just above today's dibao standard."""
     return [
-        _pensioner("1000.00", "11010219300101001"),
-        _pensioner("1500.00", "11010219500101003"),
-        _pensioner("1500.00", "11010219500101004", COMMUNITY_B),
+        pensioner("1000.00", "11010219300101001"),
+        pensioner("1500.00", "11010219500101003"),
+        pensioner("1500.00", "11010219500101004", COMMUNITY_B),
     ]
 
 

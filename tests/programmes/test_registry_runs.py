@@ -6,30 +6,12 @@ from datetime import date
 
 from minzheng.programmes import services
 from minzheng.programmes.models import EligibilityResult, RunStatus
-from minzheng.registry.documents import validate_document
 from minzheng.registry.models import Household
-from minzheng.registry.services import households_create
-from tests.fixtures import COMMUNITY_A, Cast, _id
-
-
-def _pensioner(pension: str, stem: str) -> Household:
-    doc = validate_document(
-        {
-            "division": COMMUNITY_A,
-            "hukou": "beijing",
-            "members": [
-                {"id_number": _id(stem), "name": "老人", "relation": "head",
-                 "incomes": [{"type": "pension", "monthly": pension}]}
-            ],
-            "assets": {"houses": 1},
-        }
-    )  # fmt: skip
-    (household,) = households_create(actor=None, documents=[doc], reason="测试数据")
-    return household
+from tests.fixtures import Cast, pensioner
 
 
 def test_run_stores_what_each_household_may_qualify_for(cast: Cast) -> None:
-    poor = _pensioner("1000.00", "11010219300101001")  # 95 on 2025-07-01
+    poor = pensioner("1000.00", "11010219300101001")  # 95 on 2025-07-01
     run = services.evaluation_run_create(cast.users["district_approver"], as_of=date(2025, 7, 1))
     services.evaluation_run_execute(run.pk, chunk=2)
     run.refresh_from_db()
@@ -53,7 +35,7 @@ def test_run_stores_what_each_household_may_qualify_for(cast: Cast) -> None:
 
 
 def test_before_any_run_the_page_evaluates_live(cast: Cast) -> None:
-    household = _pensioner("99999.00", "11010219900101002")
+    household = pensioner("99999.00", "11010219900101002")
     text = cast.client("community_worker").get(f"/households/{household.pk}/").content.decode()
     assert "即时试算" in text
     assert "暂未发现符合条件的救助项目" in text
@@ -69,7 +51,7 @@ def test_read_only_roles_cannot_start_a_run(cast: Cast) -> None:
 
 
 def test_what_if_raises_beneficiaries_when_the_standard_rises(cast: Cast) -> None:
-    _pensioner("1500.00", "11010219500101003")  # 75: above 1,450, below 1,600
+    pensioner("1500.00", "11010219500101003")  # 75: above 1,450, below 1,600
     report = services.simulate(
         cast.users["admin"], overrides={"dibao.standard": 1600}, as_of=date(2025, 7, 1)
     )

@@ -25,23 +25,11 @@ from functools import cache
 from typing import Any
 
 from minzheng.rules.parameters import ParameterSet, load_parameters
+from minzheng.rules.programmes import PROGRAMME_IDS
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
-PROGRAMMES: tuple[str, ...] = (
-    "dibao",
-    "low_income",
-    "extreme_poverty",
-    "temporary_assistance",
-    "medical_assistance",
-    "education_assistance",
-    "disability_living_subsidy",
-    "disability_care_subsidy",
-    "orphan_allowance",
-    "age_allowance",
-    "elderly_service_subsidy",
-    "preferential_card",
-)
+PROGRAMMES: tuple[str, ...] = PROGRAMME_IDS  # the contract's ids (shared/policy/README.md)
 PERSON_PROGRAMMES = frozenset(
     {
         "extreme_poverty",

@@ -127,6 +127,11 @@ def _segment_reduce(persons: Any, v: Variable, starts: Any) -> Any:
     return pl.Series(v.name, out)
 
 
+def _lazy(native: Any) -> nw.LazyFrame[Any]:
+    frame = nw.from_native(native)
+    return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+
+
 def _fill(v: Variable) -> Any:
     return {"any": False, "all": True, "count": 0}.get(str(v.how), 0)
 
@@ -220,6 +225,13 @@ class Engine:
                 raise VariableError("无法计算的变量：" + ", ".join(pending))
         return steps
 
+    def by_entity(self, outputs: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``outputs`` split into (household variables, person variables)."""
+        return (
+            tuple(o for o in outputs if self.variables[o].entity == HOUSEHOLD),
+            tuple(o for o in outputs if self.variables[o].entity == PERSON),
+        )
+
     def cached_plan(self, outputs: Sequence[str]) -> list[Step]:
         key = tuple(outputs)
         if key not in self._plans:
@@ -285,8 +297,7 @@ class Engine:
         frame = persons.lazy().join(households.lazy(), on=KEY, how="inner")
         for _, exprs in compiled.steps:
             frame = frame.with_columns(*exprs)
-        h_out = tuple(n for n in outputs if self.variables[n].entity == HOUSEHOLD)
-        p_out = tuple(n for n in outputs if self.variables[n].entity == PERSON)
+        h_out, p_out = self.by_entity(outputs)
         # a plan this small costs more to optimise than to run
         done = frame.collect(optimizations=pl.QueryOptFlags.none())
         h = done.select(KEY, *h_out).unique(subset=KEY, keep="first", maintain_order=True)
@@ -378,8 +389,7 @@ class Engine:
                 p = p.join(
                     h.select(n, *step.names), on=n, how="left", maintain_order="left"
                 ).with_columns(pl.col(n).set_sorted())
-        h_out = tuple(o for o in outputs if self.variables[o].entity == HOUSEHOLD)
-        p_out = tuple(o for o in outputs if self.variables[o].entity == PERSON)
+        h_out, p_out = self.by_entity(outputs)
         return Run(
             households=nw.from_native(h.select(KEY, *h_out)),
             persons=nw.from_native(p.select(KEY, MEMBER, *p_out)),
@@ -403,10 +413,7 @@ class Engine:
         checkpoints). The path for Spark and DuckDB; households without members get
         their aggregates' neutral values through one final join."""
         params = Params(parameters or self.parameters, as_of)
-        h = nw.from_native(households)
-        p = nw.from_native(persons)
-        h_lazy: nw.LazyFrame[Any] = h.lazy() if isinstance(h, nw.DataFrame) else h
-        p_lazy: nw.LazyFrame[Any] = p.lazy() if isinstance(p, nw.DataFrame) else p
+        h_lazy, p_lazy = _lazy(households), _lazy(persons)
         frame = p_lazy.join(h_lazy, on=KEY, how="inner")
         for names in self.levels(outputs):
             exprs = []
@@ -417,8 +424,7 @@ class Engine:
                 else:
                     exprs.append(v.expression(params))
             frame = frame.with_columns(*exprs)
-        h_out = tuple(o for o in outputs if self.variables[o].entity == HOUSEHOLD)
-        p_out = tuple(o for o in outputs if self.variables[o].entity == PERSON)
+        h_out, p_out = self.by_entity(outputs)
         # every household column holds the same value on each member's row
         firsts = frame.group_by(KEY).agg(*(nw.col(c).max() for c in h_out))
         return Run(
@@ -446,10 +452,7 @@ class Engine:
         by position.
         """
         params = Params(parameters or self.parameters, as_of)
-        h = nw.from_native(households)
-        p = nw.from_native(persons)
-        h_lazy: nw.LazyFrame[Any] = h.lazy() if isinstance(h, nw.DataFrame) else h
-        p_lazy: nw.LazyFrame[Any] = p.lazy() if isinstance(p, nw.DataFrame) else p
+        h_lazy, p_lazy = _lazy(households), _lazy(persons)
         # one place for both tables (DuckDB joins only relations of one connection)
         h_lazy, p_lazy = _materialise(h_lazy), _materialise(p_lazy)
         for step in self.cached_plan(outputs):
@@ -469,8 +472,7 @@ class Engine:
                 p_lazy = _materialise(
                     p_lazy.join(h_lazy.select(KEY, *step.names), on=KEY, how="left")
                 )
-        h_out = tuple(n for n in outputs if self.variables[n].entity == HOUSEHOLD)
-        p_out = tuple(n for n in outputs if self.variables[n].entity == PERSON)
+        h_out, p_out = self.by_entity(outputs)
         return Run(
             households=h_lazy.select(KEY, *h_out),
             persons=p_lazy.select(KEY, MEMBER, *p_out),
