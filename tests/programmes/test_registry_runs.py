@@ -32,6 +32,8 @@ def test_run_stores_what_each_household_may_qualify_for(cast: Cast) -> None:
     page = cast.client("community_worker").get(f"/households/{poor.pk}/")
     text = page.content.decode()
     assert "可能符合的救助项目" in text and "812.50" in text and f"第 {run.pk} 次全库评估" in text
+    # a person programme's reason names the member, not a database key
+    assert "成员 老人 符合，500.00 元" in text
 
 
 def test_before_any_run_the_page_evaluates_live(cast: Cast) -> None:

@@ -15,6 +15,7 @@ def household_eligibility(household: Household, document: dict[str, Any]) -> dic
     a live evaluation of its document (``household`` must already have been fetched
     through ``accounts.access``)."""
     labels = {p.id: p.label for p in default_evaluator().catalogue}
+    members = document.get("members") or []
     stored = (
         EligibilityResult.objects.filter(household=household, run__status=RunStatus.DONE)
         .select_related("run")
@@ -23,9 +24,12 @@ def household_eligibility(household: Household, document: dict[str, Any]) -> dic
     first = stored.first()
     if first is not None:
         run: EvaluationRun = first.run
+        # a run keys members by their database id
+        names = {str(m.get("person_id")): m.get("name", "") for m in members}
         rows = [
             {"programme": r.programme, "label": labels.get(r.programme, r.programme),
-             "amount": f"{r.amount:.2f}", "unit": r.unit, "reasons": r.reasons}
+             "amount": f"{r.amount:.2f}", "unit": r.unit,
+             "reasons": _named(r.reasons, names)}
             for r in stored if r.run_id == run.pk
         ]  # fmt: skip
         return {"as_of": run.as_of, "source": "run", "run": run.pk, "rows": rows}
@@ -33,9 +37,23 @@ def household_eligibility(household: Household, document: dict[str, Any]) -> dic
     doc = {k: v for k, v in document.items() if k not in {"household_id", "number",
                                                          "division_name"}}  # fmt: skip
     (result,) = default_evaluator().results([doc], today)
+    # a document keys members by their external id, else by place (#1, #2, …)
+    names = {str(m.get("id") or f"#{k}"): m.get("name", "") for k, m in enumerate(members, 1)}
     rows = [
         {"programme": pid, "label": r["label"], "amount": r["amount"], "unit": r["unit"],
-         "reasons": r["reasons"]}
+         "reasons": _named(r["reasons"], names)}
         for pid, r in result["programmes"].items() if r["eligible"]
     ]  # fmt: skip
     return {"as_of": today, "source": "live", "run": None, "rows": rows}
+
+
+def _named(reasons: list[str], names: dict[str, str]) -> list[str]:
+    """Reasons with "成员 <key>" read as the member's name, as a worker would say it."""
+    out = []
+    for line in reasons:
+        for key, name in names.items():
+            if name and line.startswith(f"成员 {key}"):
+                line = f"成员 {name}" + line[len(f"成员 {key}") :]
+                break
+        out.append(line)
+    return out
