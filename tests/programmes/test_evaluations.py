@@ -299,3 +299,15 @@ def test_what_if_parameters_show_in_the_explanation() -> None:
     assert "what-if" in dibao["parameters"]["dibao.standard"]["source"]
     (base,) = ev.results([PENSIONER], date(2024, 10, 1), ["dibao"], True)
     assert base["programmes"]["dibao"]["parameters"]["dibao.standard"]["value"] == 1450
+
+
+def test_a_document_missing_members_is_named_as_such(cast: Cast) -> None:
+    response = _post(cast.api("admin"), {"id": "NO-MEMBERS", "division": "110102",
+                                         "hukou": "beijing"})  # fmt: skip
+    assert response.status_code == 422
+    (error,) = response.json()["details"]["errors"]
+    assert (error["household"], error["field"], error["code"]) == (
+        "NO-MEMBERS",
+        "members",
+        "field.missing",
+    )

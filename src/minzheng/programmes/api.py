@@ -93,7 +93,7 @@ def evaluations_create(request: HttpRequest) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApplicationError("json_invalid", "请求体不是有效的 JSON", status=400) from None
     query = request.GET
-    envelope = isinstance(body, dict) and "members" not in body
+    envelope = isinstance(body, dict) and "households" in body
     if envelope:
         unknown = set(body) - {"households", "as_of", "programmes", "explain", "skip_invalid"}
         if unknown:
