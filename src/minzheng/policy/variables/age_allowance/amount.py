@@ -3,7 +3,7 @@ birthday. 京民养老发〔2019〕160号."""
 
 import narwhals.stable.v2 as nw
 
-from minzheng.rules import PERSON, Params, amount_if, formula, round_yuan
+from minzheng.rules import PERSON, Params, amount_if, compare, formula, round_yuan
 
 
 @formula("age_allowance_amount", PERSON, "高龄津贴", "yuan/month", uses=["hukou_beijing", "age"])
@@ -16,3 +16,13 @@ def age_allowance_amount(p: Params) -> nw.Expr:
             inside = inside & (age <= int(band["to_age"]))
         value = nw.when(inside).then(nw.lit(float(band["amount"]))).otherwise(value)
     return round_yuan(amount_if(nw.col("hukou_beijing"), value))
+
+
+@formula("age_allowance_min_age", PERSON, "高龄津贴起始年龄", "years")
+def age_allowance_min_age(p: Params) -> nw.Expr:
+    return nw.lit(min(int(band["from_age"]) for band in p("age_allowance.bands")))
+
+
+age_allowance_age_test = compare(
+    "age_allowance_age_test", PERSON, "达到高龄津贴年龄", "age", ">=", "age_allowance_min_age"
+)
