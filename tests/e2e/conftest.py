@@ -15,7 +15,7 @@ import pytest
 from django.db import connections
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,3 +51,18 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
             # Inside sync_playwright() the ORM gets connections of its own (another
             # context); close them, or PostgreSQL refuses to drop the test database.
             connections.close_all()
+
+
+PAGE_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

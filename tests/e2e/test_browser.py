@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from minzheng.registry.models import Household, Person
 from minzheng.registry.spreadsheet import HEADERS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Download, Page
+    from playwright.sync_api import Download, Page
     from pytest_django.live_server_helper import LiveServer
 
 # Transactional: the live server answers from another thread. The flush after each test
@@ -36,7 +35,6 @@ pytestmark = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COMMUNITY = "110102009001"  # the demo worker's community (展览路街道)
 WORKER = "worker"
-TIMEOUT_MS = 15_000
 
 
 @dataclass(frozen=True)
@@ -63,18 +61,6 @@ def target(demo: None) -> Target:
     assert household is not None, f"demo data has no household in {COMMUNITY}"
     head = household.members.get(relation="head")
     return Target(household, head.name, head.id_number)
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def screenshot(page: Page, name: str) -> None:

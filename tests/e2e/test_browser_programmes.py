@@ -10,7 +10,6 @@ in production, and the page follows it by polling.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from minzheng.programmes import services
 from minzheng.programmes.models import EvaluationRun, RunStatus
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
     from pytest_django.live_server_helper import LiveServer
 
 pytestmark = [
@@ -33,7 +32,6 @@ pytestmark = [
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 APPROVER = "approver"  # the demo's district approver (西城区)
-TIMEOUT_MS = 15_000
 RUN_TIMEOUT_MS = 60_000
 
 
@@ -42,16 +40,6 @@ def demo() -> None:
     """The demo district (150 households) and its logins."""
     demo_load(households=150, seed=0)
     demo_users(0)
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def screenshot(page: Page, name: str) -> None:
