@@ -62,3 +62,26 @@ def test_what_if_raises_beneficiaries_when_the_standard_rises(cast: Cast) -> Non
     assert dibao["newly_eligible"] >= 1
     # (1,600 − 1,500) + 25 % × 1,600 = 500.00 more for that household at least
     assert float(dibao["reform_cost"]) - float(dibao["base_cost"]) >= 500.0
+
+
+def test_a_run_whose_process_died_is_marked_failed(cast: Cast) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minzheng.programmes.models import EvaluationRun
+
+    run = services.evaluation_run_create(cast.users["admin"], as_of=date(2025, 7, 1))
+    EvaluationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, heartbeat=timezone.now() - timedelta(minutes=11)
+    )
+    fresh = services.evaluation_run_create(cast.users["admin"], as_of=date(2025, 7, 1))
+    EvaluationRun.objects.filter(pk=fresh.pk).update(
+        status=RunStatus.RUNNING, heartbeat=timezone.now()
+    )
+    page = cast.client("admin").get(f"/programmes/runs/{run.pk}/").content.decode()
+    run.refresh_from_db()
+    fresh.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "服务可能已重启" in run.error
+    assert "服务可能已重启" in page
+    assert fresh.status == RunStatus.RUNNING

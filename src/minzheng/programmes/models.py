@@ -30,6 +30,7 @@ class EvaluationRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField("最近进展", null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]

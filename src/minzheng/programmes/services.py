@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
 import yaml
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -265,6 +266,24 @@ def _division_path(code: str) -> str:
 # -- evaluating the whole registry ------------------------------------------------------
 
 
+STALE_AFTER = timedelta(minutes=10)
+
+
+def evaluation_runs_sweep(now: datetime | None = None) -> int:
+    """Mark as failed the runs that stopped reporting progress (the process running them
+    was restarted or killed): pending or running with no progress for ``STALE_AFTER``."""
+    now = now or timezone.now()
+    cutoff = now - STALE_AFTER
+    stale = EvaluationRun.objects.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).filter(
+        Q(heartbeat__lt=cutoff) | Q(heartbeat__isnull=True, created_at__lt=cutoff)
+    )
+    return stale.update(
+        status=RunStatus.FAILED,
+        error="评估中断：超过10分钟没有进展（服务可能已重启），请重新发起",
+        finished_at=now,
+    )
+
+
 def evaluation_run_create(actor: User | None, *, as_of: date, division: str | None = None) -> EvaluationRun:  # fmt: skip
     if actor is not None:
         access.ensure_can_write(actor)
@@ -290,7 +309,9 @@ def evaluation_run_execute(
     if run.division is not None:
         scope = scope.filter(division__path__startswith=run.division.path)
     ids = list(scope.order_by("pk").values_list("pk", flat=True))
-    EvaluationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, total=len(ids), done=0)
+    EvaluationRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, total=len(ids), done=0, heartbeat=timezone.now()
+    )
     evaluator = default_evaluator()
     eligible_households = 0
     try:
@@ -318,7 +339,9 @@ def evaluation_run_execute(
                 EligibilityResult.objects.bulk_create(rows, batch_size=2_000)
                 eligible_households += len(hits)
                 EvaluationRun.objects.filter(pk=run.pk).update(
-                    done=start + len(part), eligible_households=eligible_households
+                    done=start + len(part),
+                    eligible_households=eligible_households,
+                    heartbeat=timezone.now(),
                 )
             if on_progress is not None:
                 on_progress(start + len(part), len(ids))

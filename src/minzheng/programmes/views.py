@@ -132,6 +132,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         else:
             _start(run.pk)
             return redirect("run_detail", run_id=run.pk)
+    services.evaluation_runs_sweep()  # a run whose process died must not poll for ever
     runs = selectors.runs_visible(actor)
     page = Paginator(runs, 20).get_page(request.GET.get("page"))
     context = {
@@ -154,6 +155,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     actor = actor_of(request)
     try:
         _reader(actor)
+        services.evaluation_runs_sweep()
         run = selectors.run_get(actor, run_id)
     except NotFound:
         raise Http404 from None
