@@ -311,8 +311,6 @@ def evaluate(
     _setup()
     from minzheng.core.errors import ApplicationError, ValidationFailed
     from minzheng.programmes import services
-    from minzheng.programmes.frames import frames_from_flat
-    from minzheng.rules.evaluate import batch_to_strings, default_evaluator
 
     single = False
     try:
@@ -322,20 +320,14 @@ def evaluate(
             except Exception as exc:
                 _fail({"ok": False, "errors": [{"field": "file", "code": "file.unreadable",
                                                 "message": f"无法读取 Parquet 文件：{exc}"}]})  # fmt: skip
-            (h, p), problems = frames_from_flat(frame)
-            if problems:
-                _fail({"ok": False, "evaluated": 0, "errors": problems})
-            evaluator = default_evaluator()
             when = when or date.today()
-            services._engine_errors(lambda: evaluator.catalogue.select(programme))
-            services._engine_errors(lambda: evaluator.parameters.value("dibao.standard", when))
             if fmt != OutFormat.json:
-                table = batch_to_strings(
-                    evaluator.batch(h, p, when, programme).collect().to_native()
-                )
+                table = services.evaluate_flat(frame, as_of=when, programmes=programme)
                 _write_table(table, when, fmt, output)
                 return
-            results = evaluator.results_for_frames(h, p, when, programme, explain)
+            results = services.evaluate_flat(
+                frame, as_of=when, programmes=programme, explain=explain, table=False
+            )
             skipped: list[Any] = []
         else:
             try:

@@ -85,6 +85,15 @@ def ensure_can_write(actor: User) -> None:
         raise PermissionDenied(AccessErrorCode.READ_ONLY, "您的角色只能查看，不能修改登记信息")
 
 
+def ensure_registry_reader(actor: User) -> None:
+    """Whole-registry work (evaluation runs, what-if) reads every household below the
+    actor's division: only staff who may read the registry there."""
+    if not _is_staff_reader(actor):
+        raise PermissionDenied(
+            "programmes.registry_readers_only", "您的角色不能查看基于登记数据的评估与测算"
+        )
+
+
 def ensure_can_write_in(actor: User, division: Division) -> None:
     """Creating a record in ``division`` requires write rights and the division in scope."""
     access_division_by_code(actor, division.code)

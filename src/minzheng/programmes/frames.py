@@ -72,13 +72,6 @@ def frames_from_generator(households: int, seed: int = 0) -> tuple[pl.DataFrame,
     return complete(h, p)
 
 
-def engine_columns() -> dict[str, Any]:
-    return {"households": HOUSEHOLD_SCHEMA, "persons": PERSON_SCHEMA}
-
-
-__all__ = ["INCOME_TYPES", "STATUSES", "engine_columns", "frames_from_generator"]
-
-
 # -- the flat Parquet layout ---------------------------------------------------------------
 
 FLAT_HOUSEHOLD = {

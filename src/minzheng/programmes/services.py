@@ -25,11 +25,12 @@ from pydantic import ValidationError
 from minzheng.accounts import access
 from minzheng.accounts.models import User
 from minzheng.core.errors import ApplicationError, ValidationFailed
+from minzheng.programmes.frames import frames_from_flat
 from minzheng.programmes.models import EligibilityResult, EvaluationRun, RunStatus
 from minzheng.registry.documents import HouseholdDoc, errors_from_pydantic
 from minzheng.registry.models import Division, Household, Income, MedicalBill, Person
 from minzheng.registry.vocab import PersonState
-from minzheng.rules.evaluate import Evaluator, default_evaluator
+from minzheng.rules.evaluate import Evaluator, batch_to_strings, default_evaluator
 from minzheng.rules.frames import (
     HOUSEHOLD_DEFAULTS,
     HOUSEHOLD_SCHEMA,
@@ -137,6 +138,28 @@ def evaluate_documents(
         )
     )
     return Evaluation(results=results, skipped=invalid)
+
+
+def evaluate_flat(
+    frame: pl.DataFrame,
+    *,
+    as_of: date,
+    programmes: Sequence[str] | None = None,
+    explain: bool = False,
+    table: bool = True,
+) -> Any:
+    """Evaluate the flat Parquet layout (docs/subsystems/rules.md): a long table of money
+    strings (``table``, vectorised, for bulk) or result documents. Any problem in the file
+    rejects it whole, naming row, household, member and column."""
+    (h, p), problems = frames_from_flat(frame)
+    if problems:
+        raise ValidationFailed(problems, message=f"文件有 {len(problems)} 处问题，未评估任何一户")
+    evaluator = default_evaluator()
+    if table:
+        return _engine_errors(
+            lambda: batch_to_strings(evaluator.batch(h, p, as_of, programmes).collect().to_native())
+        )
+    return _engine_errors(lambda: evaluator.results_for_frames(h, p, as_of, programmes, explain))
 
 
 def _check_only(evaluator: Evaluator, when: date, programmes: Sequence[str] | None) -> list[Any]:
@@ -447,6 +470,8 @@ def simulate(
     level: int = 9,
 ) -> dict[str, Any]:  # fmt: skip
     """What-if over the registry in the actor's jurisdiction."""
+    if actor is not None:
+        access.ensure_registry_reader(actor)
     if not overrides:
         raise ApplicationError("simulation.no_change", "请至少修改一个参数", status=422)
     parameters_for(overrides, as_of)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.accounts.models import User
-from minzheng.accounts.roles import REGISTRY_READERS, Role
+from minzheng.accounts.roles import Role
 from minzheng.core.errors import ApplicationError, NotFound, PermissionDenied
 from minzheng.programmes import selectors, services
 from minzheng.programmes.forms import LEVELS, RunForm, WhatIfForm, parameter_rows
@@ -45,10 +45,7 @@ def _staff(actor: User) -> None:
 def _reader(actor: User) -> None:
     """Runs and what-if read the registry: only staff who may read it in their division."""
     _staff(actor)
-    if actor.role not in REGISTRY_READERS or actor.division_id is None:
-        raise PermissionDenied(
-            "programmes.registry_readers_only", "您的角色不能查看基于登记数据的评估与测算"
-        )
+    access.ensure_registry_reader(actor)
 
 
 def _refused(request: HttpRequest, exc: ApplicationError) -> HttpResponse:

@@ -84,11 +84,11 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         return redirect("household_detail", household_id=household_id)
     from minzheng.programmes.eligibility import household_eligibility
 
-    document = selectors.household_document(household, members, reveal=False)
+    document = selectors.household_document(household, members, reveal=reveal)
     context = {
         "household": household,
         "eligibility": household_eligibility(household, document),
-        "document": selectors.household_document(household, members, reveal=reveal),
+        "document": document,
         "members": members,
         "history": selectors.household_history(actor_of(request), household_id),
         "reveal_form": reveal_form,

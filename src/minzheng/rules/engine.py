@@ -25,7 +25,7 @@ DuckDB or PySpark) and nothing is computed row by row in Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -250,6 +250,28 @@ class Engine:
         top = max(depth.values(), default=0)
         return [tuple(n for n, d in depth.items() if d == k) for k in range(1, top + 1)]
 
+    def _compiled_for(
+        self,
+        kind: tuple[Any, ...],
+        outputs: Sequence[str],
+        as_of: date,
+        parameters: ParameterSet | None,
+        build: Callable[[Params], tuple[tuple[Step, tuple[Any, ...]], ...]],
+    ) -> Compiled:
+        """Compiled steps, kept per plan kind, outputs, as-of date and parameter set (a
+        window evaluates many households on the same day); at most 64 are kept."""
+        source = parameters or self.parameters
+        key = (*kind, tuple(outputs), as_of, id(source.parameters),
+               repr(sorted(source.overrides.items())))  # fmt: skip
+        found = self._compiled.get(key)
+        if found is None:
+            params = Params(source, as_of)
+            found = Compiled(build(params), params.used)
+            if len(self._compiled) >= 64:
+                self._compiled.clear()
+            self._compiled[key] = found
+        return found
+
     def compile_polars(
         self,
         outputs: Sequence[str],
@@ -260,31 +282,23 @@ class Engine:
         """Every variable of the closure as a Polars expression on one person-level frame,
         by depth: household variables are computed on each member's row and aggregates
         become window sums over the household (plain sums, broadcast, when the frame holds
-        ``one_household``). Cached per as-of date and parameter set (a window evaluates
-        many households on the same day)."""
-        source = parameters or self.parameters
-        key = (tuple(outputs), as_of, id(source.parameters),
-               repr(sorted(source.overrides.items())), one_household)  # fmt: skip
-        found = self._compiled.get(key)
-        if found is not None:
-            return found
-        params = Params(source, as_of)
-        levels = []
-        for names in self.levels(outputs):
-            exprs = []
-            for name in names:
-                v = self.variables[name]
-                if v.kind == "aggregate":
-                    agg = _polars_native(_aggregation(v))
-                    exprs.append(agg if one_household else agg.over(KEY).alias(v.name))
-                else:
-                    exprs.append(_polars_native(v.expression(params)))
-            levels.append((Step("person", names), tuple(exprs)))
-        compiled = Compiled(tuple(levels), params.used)
-        if len(self._compiled) > 64:
-            self._compiled.clear()
-        self._compiled[key] = compiled
-        return compiled
+        ``one_household``)."""
+
+        def build(params: Params) -> tuple[tuple[Step, tuple[Any, ...]], ...]:
+            levels = []
+            for names in self.levels(outputs):
+                exprs = []
+                for name in names:
+                    v = self.variables[name]
+                    if v.kind == "aggregate":
+                        agg = _polars_native(_aggregation(v))
+                        exprs.append(agg if one_household else agg.over(KEY).alias(v.name))
+                    else:
+                        exprs.append(_polars_native(v.expression(params)))
+                levels.append((Step("person", names), tuple(exprs)))
+            return tuple(levels)
+
+        return self._compiled_for(("window", one_household), outputs, as_of, parameters, build)
 
     def run_polars(
         self,
@@ -324,26 +338,21 @@ class Engine:
         self, outputs: Sequence[str], as_of: date, parameters: ParameterSet | None = None
     ) -> Compiled:
         """The join plan of :meth:`plan` with each step's expressions in Polars."""
-        source = parameters or self.parameters
-        key = ("steps", tuple(outputs), as_of, id(source.parameters),
-               repr(sorted(source.overrides.items())))  # fmt: skip
-        found = self._compiled.get(key)
-        if found is not None:
-            return found
-        params = Params(source, as_of)
-        steps = []
-        for step in self.cached_plan(outputs):
-            vs = [self.variables[n] for n in step.names]
-            if step.kind in ("person", "household"):
-                exprs: tuple[Any, ...] = tuple(_polars_native(v.expression(params)) for v in vs)
-            elif step.kind == "aggregate":
-                exprs = tuple(_polars_native(_aggregation(v)) for v in vs)
-            else:
-                exprs = ()
-            steps.append((step, exprs))
-        compiled = Compiled(tuple(steps), params.used)
-        self._compiled[key] = compiled
-        return compiled
+
+        def build(params: Params) -> tuple[tuple[Step, tuple[Any, ...]], ...]:
+            steps = []
+            for step in self.cached_plan(outputs):
+                vs = [self.variables[n] for n in step.names]
+                if step.kind in ("person", "household"):
+                    exprs: tuple[Any, ...] = tuple(_polars_native(v.expression(params)) for v in vs)
+                elif step.kind == "aggregate":
+                    exprs = tuple(_polars_native(_aggregation(v)) for v in vs)
+                else:
+                    exprs = ()
+                steps.append((step, exprs))
+            return tuple(steps)
+
+        return self._compiled_for(("steps",), outputs, as_of, parameters, build)
 
     def run_polars_batch(
         self,

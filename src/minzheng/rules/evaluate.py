@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import narwhals.stable.v2 as nw
 import polars as pl
 
+from minzheng.core.money import quantize
 from minzheng.rules.engine import KEY, MEMBER, Engine, Run
 from minzheng.rules.frames import complete, frames_from_documents
 from minzheng.rules.parameters import ParameterSet, load_parameters
@@ -39,13 +40,12 @@ UNIT_TEXT = {
     "count": "",
     "months": "个月",
 }
-CENT = Decimal("0.01")
 
 
 def to_decimal(value: Any) -> Decimal:
     """A yuan float from the engine as the API's Decimal (the engine already rounded; this
     only removes float noise such as 1462.4999999998)."""
-    return Decimal(repr(float(value or 0.0))).quantize(CENT, rounding=ROUND_HALF_UP)
+    return quantize(Decimal(repr(float(value or 0.0))))
 
 
 def money_text(value: Any) -> str:
