@@ -24,6 +24,7 @@ from minzheng.registry.models import Division, Household, Person
 
 if TYPE_CHECKING:
     from minzheng.accounts.models import AccessLog, User
+    from minzheng.applications.models import Application
 
 
 def _is_staff_reader(actor: User) -> bool:
@@ -114,3 +115,29 @@ def access_logs_visible(actor: User) -> QuerySet[AccessLog]:
     if not can_read_access_log(actor) or actor.division is None:
         raise PermissionDenied(AccessErrorCode.AUDIT_ONLY, "只有审计监督员和管理员可以查询查阅日志")
     return AccessLog.objects.filter(division__path__startswith=actor.division.path)
+
+
+def applications_visible(actor: User) -> QuerySet[Application]:
+    """Applications handled in the actor's jurisdiction (a resident: their household's)."""
+    from minzheng.applications.models import Application
+
+    if not actor.is_active:
+        return Application.objects.none()
+    if actor.role == Role.RESIDENT and actor.household_id is not None:
+        return Application.objects.filter(household_id=actor.household_id)
+    if not _is_staff_reader(actor):
+        return Application.objects.none()
+    assert actor.division is not None
+    return Application.objects.filter(division__path__startswith=actor.division.path)
+
+
+def access_application_by_id(actor: User, application_id: int) -> Application:
+    application = (
+        applications_visible(actor)
+        .select_related("household", "division", "applicant", "received_division")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise NotFound("application.not_found", "申请不存在或不在您的管辖范围内")
+    return application

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from minzheng.accounts.api import router as accounts_router
 from minzheng.accounts.auth import BearerToken
+from minzheng.applications.api import router as applications_router
 from minzheng.core.errors import ApplicationError
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
@@ -32,6 +33,7 @@ api = NinjaAPI(
 api.add_router("/", registry_router)
 api.add_router("/", accounts_router)
 api.add_router("/", programmes_router)
+api.add_router("/", applications_router)
 
 
 def _error(

@@ -57,3 +57,22 @@ def _named(reasons: list[str], names: dict[str, str]) -> list[str]:
                 break
         out.append(line)
     return out
+
+
+def parameter_value(name: str, as_of: date) -> Any:
+    """A policy parameter's value in force on ``as_of`` (for apps that may not import rules)."""
+    return default_evaluator().parameters.value(name, as_of)
+
+
+def programme_labels() -> dict[str, tuple[str, str, str]]:
+    """Programme id → (Chinese label, English label, unit), in catalogue order."""
+    return {p.id: (p.label, p.label_en, p.unit) for p in default_evaluator().catalogue}
+
+
+def evaluate_document(document: dict[str, Any], as_of: date) -> dict[str, dict[str, Any]]:
+    """Every programme's result for one household document (from ``household_document``)."""
+    doc = {k: v for k, v in document.items() if k not in {"household_id", "number",
+                                                         "division_name", "address"}}  # fmt: skip
+    (result,) = default_evaluator().results([doc], as_of)
+    programmes: dict[str, dict[str, Any]] = result["programmes"]
+    return programmes

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "minzheng.registry",
     "minzheng.demo",
     "minzheng.programmes",
+    "minzheng.applications",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,33 @@
+"""Stable error codes of the application workflow (English for machines and logs)."""
+
+from enum import StrEnum
+
+
+class ApplicationErrorCode(StrEnum):
+    NOT_FOUND = "application.not_found"
+    PROGRAMME_UNKNOWN = "application.programme_unknown"
+    NO_PROGRAMMES = "application.no_programmes"
+    DUPLICATE = "application.duplicate"
+    HOUSEHOLD_REQUIRED = "application.household_required"
+    HOUSEHOLD_UNKNOWN = "application.household_unknown"
+    APPLICANT_NOT_MEMBER = "application.applicant_not_member"
+    INTAKE_FORBIDDEN = "application.intake_forbidden"
+    ILLEGAL_TRANSITION = "workflow.illegal_transition"
+    ACTION_UNKNOWN = "workflow.action_unknown"
+    ROLE_FORBIDDEN = "workflow.role_forbidden"
+    STALE = "workflow.stale"
+    REASON_REQUIRED = "workflow.reason_required"
+    NOTICE_RUNNING = "workflow.notice_running"
+    OBJECTION_OPEN = "workflow.objection_unresolved"
+    VISIT_REQUIRED = "workflow.visit_required"
+    AMOUNT_INVALID = "workflow.amount_invalid"
+    START_MONTH_INVALID = "workflow.start_month_invalid"
+    PROGRAMME_NOT_IN_APPLICATION = "workflow.programme_not_in_application"
+    DOCUMENT_TYPE = "document.type"
+    DOCUMENT_SIZE = "document.too_large"
+    DOCUMENT_EMPTY = "document.empty"
+    DOCUMENT_KIND = "document.kind"
+    DOCUMENT_CLOSED = "document.application_closed"
+    OBJECTION_NOT_IN_NOTICE = "objection.not_in_notice"
+    OBJECTION_CONTENT = "objection.content"
+    OBJECTION_RESOLVED = "objection.already_resolved"
