@@ -101,14 +101,23 @@ def demo(
             households, seed, progress=lambda done, total: bar.update(task, completed=done)
         )
     logins = demo_users(seed) if users else []
+    cases = 0
+    if logins:
+        from minzheng.demo.applications import demo_applications
+        from minzheng.demo.services import demo_community
+
+        cases = demo_applications(demo_community(seed))
     payload = {
         "ok": True,
         "households_added": added,
+        "applications_added": cases,
         "users": [
             {"username": u.username, "role": u.role, "password": DEMO_PASSWORD} for u in logins
         ],
     }
     lines = [f"新增演示家庭 {added} 户" if added else "演示数据已存在，未重复加载"]
+    if cases:
+        lines.append(f"新增演示申请 {cases} 件（各办理环节均有）")
     if logins:
         lines.append(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
         lines += [f"  {u.username:10s} {u.role:20s} {u.division}" for u in logins]

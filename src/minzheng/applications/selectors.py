@@ -146,6 +146,7 @@ def application_out(application: Application, actor: User) -> dict[str, Any]:
     status = "open" if states & set(OPEN_STATES) else (
         "withdrawn" if states == {State.WITHDRAWN} else "decided")  # fmt: skip
     received = application.received_division
+    labels = programme_labels()
     return {
         "id": application.pk,
         "number": application.number,
@@ -162,20 +163,7 @@ def application_out(application: Application, actor: User) -> dict[str, Any]:
         "note": application.note or None,
         "created_at": application.created_at,
         "lines": [line_out(ln, actor, today) for ln in lines],
-        "transitions": [
-            {
-                "programme": t.line.programme,
-                "action": t.action,
-                "from_state": t.from_state or None,
-                "to_state": t.to_state,
-                "actor": t.actor.get_full_name() or t.actor.username,
-                "role": t.actor_role,
-                "reason": t.reason,
-                "at": t.at,
-                "data": t.data,
-            }
-            for t in transitions
-        ],
+        "transitions": [_transition_out(t, labels) for t in transitions],
         "documents": [
             {
                 "id": d.pk,
@@ -201,6 +189,7 @@ def application_out(application: Application, actor: User) -> dict[str, Any]:
             {
                 "id": o.pk,
                 "programme": o.line.programme,
+                "programme_label": labels.get(o.line.programme, (o.line.programme,))[0],
                 "content": o.content,
                 "lodged_at": o.lodged_at,
                 "resolved": o.resolved_at is not None,
@@ -209,6 +198,26 @@ def application_out(application: Application, actor: User) -> dict[str, Any]:
             }
             for o in Objection.objects.filter(line__application=application).select_related("line")
         ],
+    }
+
+
+def _transition_out(t: Transition, labels: dict[str, tuple[str, str, str]]) -> dict[str, Any]:
+    states = dict(State.choices)
+    return {
+        "programme": t.line.programme,
+        "programme_label": labels.get(t.line.programme, (t.line.programme,))[0],
+        "action": t.action,
+        "action_label": workflow.ACTIONS.get(t.action, "提交申请"),
+        "from_state": t.from_state or None,
+        "from_label": states.get(t.from_state, ""),
+        "to_state": t.to_state,
+        "to_label": states.get(t.to_state, t.to_state),
+        "actor": t.actor.get_full_name() or t.actor.username,
+        "role": t.actor_role,
+        "role_label": Role(t.actor_role).label if t.actor_role in Role.values else t.actor_role,
+        "reason": t.reason,
+        "at": t.at,
+        "data": t.data,
     }
 
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/", include("minzheng.accounts.urls")),
     path("", include("minzheng.registry.urls")),
     path("", include("minzheng.programmes.urls")),
+    path("", include("minzheng.applications.urls")),
 ]
