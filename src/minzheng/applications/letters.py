@@ -13,7 +13,6 @@ from typing import Any
 
 from minzheng.applications import workflow
 from minzheng.applications.models import Application, ApplicationLine, Channel, State
-from minzheng.core.money import format_amount
 from minzheng.core.pdf import render_pdf
 from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry.models import Division
@@ -141,7 +140,7 @@ def decision_pdf(line: ApplicationLine) -> bytes:
         "household_number": application.household.number,
         "programme": labels.get(line.programme, (line.programme,))[0],
         "approved": approved,
-        "amount": format_amount(line.amount) if line.amount is not None else "",
+        "amount": f"{line.amount:,.2f}" if line.amount is not None else "",
         "unit": UNITS.get(line.unit, line.unit),
         "start_month": f"{line.start_month:%Y年%m月}" if line.start_month else "",
         "reason": line.decision_reason.rstrip("。.")
