@@ -101,6 +101,7 @@ def test_resident_applies_online_and_downloads_the_decision(
     worker = sign_in(browser, base, "worker1")
     worker.goto(f"{base}/applications/")
     assert worker.locator("#count-total").inner_text() == "1"
+    screenshot(worker, "applications-inbox")
     worker.locator("table.inbox a").first.click()
     worker.wait_for_url(case_url)
     act(worker, "accept", "材料齐全，予以受理")
