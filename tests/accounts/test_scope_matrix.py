@@ -2,19 +2,32 @@
 
 Out of scope is always 404 (never revealing that the record exists). Adding an API
 endpoint without adding it to ENDPOINTS fails ``test_every_endpoint_is_in_the_matrix``.
+
+The application endpoints act on a case prepared for each household by the
+``cases`` fixture: a dibao application in public notice with one attached PDF and
+one open objection, for ``cast.own`` (community A) and ``cast.other_district``
+(Dongcheng, taken in by a Dongcheng community worker no cast user can see).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from pytest_django import Settings
 
 from minzheng.accounts.roles import Role
+from minzheng.accounts.services import user_create
+from minzheng.applications import clock, services
+from minzheng.applications.models import Application, ApplicationDocument, Objection
 from minzheng.config.api import api
+from minzheng.registry.models import Household
 from tests.fixtures import COMMUNITY_A, DONGCHENG, Cast, _id
 
 READERS = {
@@ -27,6 +40,15 @@ READERS = {
 }
 WRITERS = {"community_worker", "street_reviewer", "district_approver", "admin"}
 ROLES = [str(r) for r in Role]
+# Who sees an application: staff reading the registry of its division, and the
+# household itself.
+CASE_READERS = READERS | {"resident"}
+# Who takes an application in (at the window, or online for their own household).
+APPLICANTS = {"community_worker", "resident"}
+UPLOADERS = APPLICANTS | {"street_reviewer", "district_approver"}
+TODAY = date(2026, 11, 23)  # inside the public notice the cases are put in
+PDF = b"%PDF-1.4\n% scope matrix\n%%EOF\n"
+VISIT = {"visitors": "王社工、李社工", "findings": "独居，住房简陋，无其他收入来源"}
 
 
 def _inside(cast: Cast, role: str) -> int:
@@ -100,6 +122,72 @@ def programmes(client: Client, hid: int, cast: Cast) -> Any:
     return client.get("/api/v1/programmes")
 
 
+def _application(hid: int) -> Application:
+    """The case the ``cases`` fixture prepared for household ``hid``."""
+    return Application.objects.filter(household_id=hid).earliest("pk")
+
+
+def app_listing(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get("/api/v1/applications", {"page_size": 200})
+
+
+def app_create(client: Client, hid: int, cast: Cast) -> Any:
+    # the case's dibao line is open, so ask for another programme
+    body = {"household": hid, "programmes": ["age_allowance"], "include_suggested": False}
+    return client.post(
+        "/api/v1/applications", data=json.dumps(body), content_type="application/json"
+    )
+
+
+def app_detail(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get(f"/api/v1/applications/{_application(hid).pk}")
+
+
+def app_transition(client: Client, hid: int, cast: Cast) -> Any:
+    # withdrawing is legal in every open state, so the state of the case does not matter
+    body = {"action": "withdraw", "reason": "申请人主动撤回"}
+    return client.post(
+        f"/api/v1/applications/{_application(hid).pk}/transitions",
+        data=json.dumps(body), content_type="application/json",
+    )  # fmt: skip
+
+
+def app_upload(client: Client, hid: int, cast: Cast) -> Any:
+    upload = SimpleUploadedFile("收入证明.pdf", PDF, content_type="application/pdf")
+    return client.post(
+        f"/api/v1/applications/{_application(hid).pk}/documents",
+        {"kind": "income", "file": upload},
+    )
+
+
+def app_download(client: Client, hid: int, cast: Cast) -> Any:
+    application = _application(hid)
+    doc = ApplicationDocument.objects.get(application=application)
+    return client.get(f"/api/v1/applications/{application.pk}/documents/{doc.pk}")
+
+
+def app_objection(client: Client, hid: int, cast: Cast) -> Any:
+    body = {"programme": "dibao", "content": "该户有子女按月给付赡养费，收入未如实申报"}
+    return client.post(
+        f"/api/v1/applications/{_application(hid).pk}/objections",
+        data=json.dumps(body), content_type="application/json",
+    )  # fmt: skip
+
+
+def app_resolution(client: Client, hid: int, cast: Cast) -> Any:
+    objection = Objection.objects.get(line__application=_application(hid))
+    body = {"upheld": False, "resolution": "经入户核实，子女无赡养能力，异议不成立"}
+    return client.post(
+        f"/api/v1/applications/objections/{objection.pk}/resolution",
+        data=json.dumps(body), content_type="application/json",
+    )  # fmt: skip
+
+
+def notices(client: Client, hid: int, cast: Cast) -> Any:
+    household = Household.objects.select_related("division").get(pk=hid)
+    return client.get(f"/api/v1/notices/{household.division.code}")
+
+
 def _codes(tree: list[dict[str, Any]]) -> set[str]:
     out: set[str] = set()
     for node in tree:
@@ -128,6 +216,27 @@ def _expect_create(role: str, inside: bool) -> int:
     return 403
 
 
+def _expect_case_action(allowed: set[str], success: int) -> Callable[[str, bool], int]:
+    """An action on a case: 404 unless the role sees it, 403 unless the role may act."""
+
+    def expect(role: str, inside: bool) -> int:
+        if not inside or role not in CASE_READERS:
+            return 404
+        return success if role in allowed else 403
+
+    return expect
+
+
+def _expect_intake(role: str, inside: bool) -> int:
+    if role in APPLICANTS:
+        return 201 if inside else 404
+    return 403
+
+
+def _expect_download(role: str, inside: bool) -> Any:
+    return "document" if _expect_detail(role, inside) == 200 else 404
+
+
 ENDPOINTS: dict[tuple[str, str], tuple[Callable[..., Any], Callable[[str, bool], Any]]] = {
     ("GET", "/api/v1/households/{household_id}"): (detail, _expect_detail),
     ("GET", "/api/v1/households/{household_id}/history"): (history, _expect_detail),
@@ -139,7 +248,76 @@ ENDPOINTS: dict[tuple[str, str], tuple[Callable[..., Any], Callable[[str, bool],
     ("GET", "/api/v1/access-logs"): (access_logs, lambda role, inside: "access_logs"),
     ("POST", "/api/v1/evaluations"): (evaluation, lambda role, inside: "evaluation"),
     ("GET", "/api/v1/programmes"): (programmes, lambda role, inside: "programmes"),
+    ("GET", "/api/v1/applications"): (app_listing, lambda role, inside: "app_listing"),
+    ("POST", "/api/v1/applications"): (app_create, _expect_intake),
+    ("GET", "/api/v1/applications/{application_id}"): (app_detail, _expect_detail),
+    ("POST", "/api/v1/applications/{application_id}/transitions"): (
+        app_transition,
+        _expect_case_action(APPLICANTS, 200),
+    ),
+    ("POST", "/api/v1/applications/{application_id}/documents"): (
+        app_upload,
+        _expect_case_action(UPLOADERS, 201),
+    ),
+    ("GET", "/api/v1/applications/{application_id}/documents/{document_id}"): (
+        app_download,
+        _expect_download,
+    ),
+    # anyone who sees a case in public notice may record an objection to it
+    ("POST", "/api/v1/applications/{application_id}/objections"): (
+        app_objection,
+        _expect_case_action(CASE_READERS, 201),
+    ),
+    ("POST", "/api/v1/applications/objections/{objection_id}/resolution"): (
+        app_resolution,
+        _expect_case_action({"community_worker"}, 200),
+    ),
+    ("GET", "/api/v1/notices/{community_code}"): (notices, lambda role, inside: "notice"),
 }
+# Endpoints whose calls need the ``cases`` fixture.
+CASE_ENDPOINTS = {
+    e for e in ENDPOINTS if e[1].startswith(("/api/v1/applications", "/api/v1/notices"))
+}
+NOT_FOUND_CODES = {"household.not_found", "application.not_found", "not_found"}
+
+
+def _prepare_case(worker: Any, household: Household) -> Application:
+    """A dibao application walked to public notice, with a PDF and an open objection."""
+    application = services.application_create(
+        actor=worker, programmes=["dibao"], household_id=household.pk, include_suggested=False
+    )
+    for action in ("accept", "record_visit", "verify", "publish_notice"):
+        services.application_transition(actor=worker, application_id=application.pk,
+                                        action=action, reason="经办", visit=VISIT)  # fmt: skip
+    services.document_attach(actor=worker, application_id=application.pk, kind="identity",
+                             name="身份证.pdf", content=PDF)  # fmt: skip
+    services.objection_lodge(actor=None, line_id=application.lines.get().pk,
+                             content="群众反映该户有经营性收入未申报")  # fmt: skip
+    return application
+
+
+def _snapshot(case: Application) -> tuple[str, int, int, int]:
+    """(state of its line, its documents, its open objections, the household's applications)"""
+    return (
+        case.lines.get().state,
+        ApplicationDocument.objects.filter(application=case).count(),
+        Objection.objects.filter(line__application=case, resolved_at__isnull=True).count(),
+        Application.objects.filter(household_id=case.household_id).count(),
+    )
+
+
+@pytest.fixture
+def cases(
+    cast: Cast, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[bool, Application]:
+    settings.MEDIA_ROOT = tmp_path
+    monkeypatch.setattr(clock, "today", lambda: TODAY)
+    dongcheng_worker = user_create(username="u_dongcheng_worker", role=Role.COMMUNITY_WORKER,
+                                   division_code=DONGCHENG, password="pw-123456")  # fmt: skip
+    return {
+        True: _prepare_case(cast.users[Role.COMMUNITY_WORKER], cast.own),
+        False: _prepare_case(dongcheng_worker, cast.other_district),
+    }
 
 
 def test_every_endpoint_is_in_the_matrix() -> None:
@@ -151,13 +329,23 @@ def test_every_endpoint_is_in_the_matrix() -> None:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("inside", [True, False], ids=["in_scope", "out_of_scope"])
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS), ids=lambda e: f"{e[0]} {e[1]}")
-def test_scope(cast: Cast, endpoint: tuple[str, str], role: str, inside: bool) -> None:
+def test_scope(
+    cast: Cast,
+    endpoint: tuple[str, str],
+    role: str,
+    inside: bool,
+    request: pytest.FixtureRequest,
+) -> None:
     call, expect = ENDPOINTS[endpoint]
+    cases: dict[bool, Application] = (
+        request.getfixturevalue("cases") if endpoint in CASE_ENDPOINTS else {}
+    )
     client = cast.api(role)
     hid = _inside(cast, role) if inside else _outside(cast, role)
     response = call(client, hid, cast)
     expected = expect(role, inside)
-    body = response.json()
+    is_json = response.get("Content-Type", "").startswith("application/json")
+    body = response.json() if is_json else None
     if expected == "listing":
         assert response.status_code == 200
         ids = {item["id"] for item in body["items"]}
@@ -182,6 +370,26 @@ def test_scope(cast: Cast, endpoint: tuple[str, str], role: str, inside: bool) -
     elif expected == "programmes":
         assert response.status_code == 200
         assert {p["id"] for p in body} >= {"dibao", "age_allowance"}
+    elif expected == "app_listing":
+        assert response.status_code == 200
+        ids = {item["id"] for item in body["items"]}
+        visible = _expect_detail(role, inside) == 200
+        assert (cases[inside].pk in ids) == visible
+        assert cases[False].pk not in ids
+    elif expected == "document":
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == PDF
+        assert response["X-Content-Type-Options"] == "nosniff"
+    elif expected == "notice":
+        # public: every role (and anyone without a token) reads every community's notice
+        assert response.status_code == 200, body
+        (row,) = body["rows"]
+        case = cases[inside]
+        assert row["line"] == case.lines.get().pk
+        assert row["name_masked"] == case.applicant.name[0] + "*"
+        assert case.applicant.name not in response.content.decode()
+        assert case.applicant.name not in json.dumps(body, ensure_ascii=False)
+        assert row["id_masked"] != case.applicant.id_number and "*" in row["id_masked"]
     elif expected == "access_logs":
         if role in {"auditor", "admin"}:
             assert response.status_code == 200
@@ -194,7 +402,15 @@ def test_scope(cast: Cast, endpoint: tuple[str, str], role: str, inside: bool) -
             assert set(body) == {"code", "message", "details"}
         if expected == 404:
             # the same answer as for a record that does not exist at all
-            assert body["code"] in {"household.not_found", "not_found"}
+            assert body["code"] in NOT_FOUND_CODES
+        if expected >= 400 and cases:
+            # a refused request left both cases as they were
+            for case in cases.values():
+                assert _snapshot(case) == ("public_notice", 1, 1, 1), endpoint
+        elif endpoint[0] == "POST" and cases:
+            # an accepted one changed the case it was about, and only that one
+            assert _snapshot(cases[inside]) != ("public_notice", 1, 1, 1), endpoint
+            assert _snapshot(cases[not inside]) == ("public_notice", 1, 1, 1), endpoint
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -223,3 +439,58 @@ def test_no_token_or_bad_token_is_401(cast: Cast) -> None:
     bad = Client(HTTP_AUTHORIZATION="Bearer mz_not-a-token").get("/api/v1/households")
     assert bad.status_code == 401
     assert bad.json()["code"] == "auth.unauthenticated"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_case_out_of_scope_answers_like_a_missing_one(
+    cast: Cast, cases: dict[bool, Application], role: str
+) -> None:
+    """Out of scope and absent give the same status and body: nothing tells them apart."""
+    client = cast.api(role)
+    other = cases[False]
+    doc = ApplicationDocument.objects.get(application=other)
+    objection = Objection.objects.get(line__application=other)
+    missing = max(Application.objects.latest("pk").pk, doc.pk, objection.pk) + 1000
+    withdraw = {"action": "withdraw", "reason": "申请人主动撤回"}
+    lodge = {"programme": "dibao", "content": "该户有经营性收入未如实申报"}
+    resolve = {"upheld": True, "resolution": "异议属实"}
+
+    def answers(app_id: int, doc_id: int, objection_id: int) -> list[tuple[int, Any]]:
+        base = f"/api/v1/applications/{app_id}"
+        responses = [
+            client.get(base),
+            client.post(f"{base}/transitions", data=json.dumps(withdraw),
+                        content_type="application/json"),
+            client.post(f"{base}/documents",
+                        {"kind": "income", "file": SimpleUploadedFile("a.pdf", PDF)}),
+            client.get(f"{base}/documents/{doc_id}"),
+            client.post(f"{base}/objections", data=json.dumps(lodge),
+                        content_type="application/json"),
+            client.post(f"/api/v1/applications/objections/{objection_id}/resolution",
+                        data=json.dumps(resolve), content_type="application/json"),
+        ]  # fmt: skip
+        return [(r.status_code, r.json()) for r in responses]
+
+    out_of_scope = answers(other.pk, doc.pk, objection.pk)
+    assert {status for status, _ in out_of_scope} == {404}
+    assert out_of_scope == answers(missing, missing, missing)
+    # and nothing happened to the other district's case
+    assert set(other.lines.values_list("state", flat=True)) == {"public_notice"}
+    assert ApplicationDocument.objects.filter(application=other).count() == 1
+    assert Objection.objects.filter(line__application=other, resolved_at__isnull=True).count() == 1
+
+
+def test_public_notice_needs_no_token(cast: Cast, cases: dict[bool, Application]) -> None:
+    anonymous = Client()
+    response = anonymous.get(f"/api/v1/notices/{COMMUNITY_A}")
+    assert response.status_code == 200
+    assert [row["line"] for row in response.json()["rows"]] == [cases[True].lines.get().pk]
+    assert cast.own.members.get().name not in response.content.decode()
+    unknown = anonymous.get("/api/v1/notices/999999999999")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "division.not_found"
+    # everything else about applications still needs a token
+    assert anonymous.get(f"/api/v1/applications/{cases[True].pk}").status_code == 401
+    lodge = {"programme": "dibao", "content": "该户有经营性收入未如实申报"}
+    r = anonymous.post(f"/api/v1/applications/{cases[True].pk}/objections",
+                       data=json.dumps(lodge), content_type="application/json")  # fmt: skip
+    assert r.status_code == 401

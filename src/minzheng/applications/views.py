@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
 from minzheng.accounts import access
@@ -59,6 +60,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             for ln in waiting.object_list
         ],
         "counts": selectors.inbox_counts(actor, today),
+        "summary": [] if actor.role == Role.RESIDENT else selectors.step_summary(actor, today),
         "applications": applications,
         "states": State.choices,
         "state": state,
@@ -153,7 +155,8 @@ def _case_context(request: HttpRequest, application_id: int) -> dict[str, Any]:
              "status": "current" if s["state"] == current else ("done" if s["state"] in done else "todo")}
             for s in line["steps"]
         ]  # fmt: skip
-        line["forms"] = [{"action": a, "label": workflow.ACTIONS[a]} for a in line["actions"]]
+        names = workflow.ACTIONS_EN if (get_language() or "").startswith("en") else workflow.ACTIONS
+        line["forms"] = [{"action": a, "label": names[a]} for a in line["actions"]]
     return {
         "application": application,
         "data": data,

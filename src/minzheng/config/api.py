@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -81,6 +82,11 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         exc.status_code, "request.invalid"
     )
     return _error(request, exc.status_code, code, "请求无效", {"error": str(exc)})
+
+
+@api.exception_handler(MultiPartParserError)
+def on_multipart_error(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return _error(request, 400, "request.multipart", "上传的表单格式无效", {"error": str(exc)})
 
 
 @api.exception_handler(Exception)
