@@ -18,7 +18,6 @@ from minzheng.applications import files, selectors, services, workflow
 from minzheng.applications.models import Channel
 from minzheng.core.errors import NotFound
 from minzheng.core.pagination import paginate
-from minzheng.registry.models import Division
 
 router = Router(tags=["一口式申请 applications"])
 
@@ -38,6 +37,7 @@ class Strict(Schema):
 
 class ApplicationIn(Strict):
     household: int | None = Field(None, description="家庭 id（本辖区受理）")
+    household_id: int | None = Field(None, description="同 household（别名）")
     applicant_id_number: str | None = Field(
         None,
         description="申请人身份证号码（跨区通办：不知道家庭 id 时按此找到户籍家庭并转其所属社区）",
@@ -117,7 +117,8 @@ def applications_list(
 def applications_create(request: HttpRequest, payload: ApplicationIn) -> tuple[int, dict[str, Any]]:
     actor = actor_of(request)
     application = services.application_create(
-        actor=actor, programmes=payload.programmes, household_id=payload.household,
+        actor=actor, programmes=payload.programmes,
+        household_id=payload.household if payload.household is not None else payload.household_id,
         applicant_id_number=payload.applicant_id_number, applicant_person_id=payload.applicant,
         include_suggested=payload.include_suggested, note=payload.note,
     )  # fmt: skip
@@ -206,9 +207,7 @@ def objections_resolve(
 @router.get("/notices/{community_code}", auth=None, response={200: dict[str, Any], **ERRORS},
             summary="社区公示名单（公开，姓名与身份证号码脱敏）")  # fmt: skip
 def notices_get(request: HttpRequest, community_code: str) -> dict[str, Any]:
-    community = Division.objects.filter(code=community_code).first()
-    if community is None:
-        raise NotFound("division.not_found", "区划不存在")
+    community = selectors.community_for_notice(community_code)
     notice = selectors.public_notice(community)
     return {"community": {"code": community.code, "name": community.name},
             "today": notice["today"], "rows": [{k: v for k, v in r.items()} for r in notice["rows"]]}  # fmt: skip

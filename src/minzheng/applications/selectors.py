@@ -35,16 +35,18 @@ def lines_visible(actor: User) -> QuerySet[ApplicationLine]:
 def inbox(actor: User) -> QuerySet[ApplicationLine]:
     """What is waiting for the actor's role in their jurisdiction, overdue (earliest due) first.
 
-    The jurisdiction is ``division_path IN`` the paths of the actor's subtree rather than
-    ``LIKE 'path%'``: equality is a range of ``line_inbox_idx`` on every database, a LIKE
-    prefix is not (SQLite's LIKE ignores case; PostgreSQL needs the C collation). The
-    application, applicant and division of a page's lines come by one prefetch query, so
-    that the sort runs over lines alone (SQLite joined every line before sorting).
-    Measured in benchmarks/bench_inbox.py.
+    The jurisdiction is ``division_path IN`` the paths of the actor's subtree (a list,
+    read first) rather than ``LIKE 'path%'``: equality is a range of ``line_inbox_idx`` on
+    every database, a LIKE prefix is not (SQLite's LIKE ignores case; PostgreSQL needs the
+    C collation). The application, applicant and division of a page's lines come by one
+    prefetch query, so that the sort runs over lines alone (SQLite joined every line
+    before sorting). Measured in benchmarks/bench_inbox.py.
     """
     if actor.role not in {s.role for s in workflow.STEPS.values()} or actor.division is None:
         return ApplicationLine.objects.none()
-    subtree = Division.objects.filter(path__startswith=actor.division.path).values("path")
+    subtree = list(
+        Division.objects.filter(path__startswith=actor.division.path).values_list("path", flat=True)
+    )
     lines = ApplicationLine.objects.filter(waiting_role=actor.role, division_path__in=subtree)
     if actor.role == Role.DEPARTMENT_LIAISON:
         lines = lines.filter(department=actor.department)
@@ -309,3 +311,31 @@ def document_response(doc: ApplicationDocument, *, inline: bool) -> FileResponse
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def decided_line(actor: User, application_id: int, line_id: int) -> ApplicationLine:
+    """A decided line of an application the actor may see (for its decision letter)."""
+    application = application_get(actor, application_id)
+    line = (
+        ApplicationLine.objects.filter(
+            application=application, pk=line_id, state__in=[State.APPROVED, State.REJECTED]
+        )
+        .select_related("application__applicant", "application__household", "application__division")
+        .first()
+    )
+    if line is None:
+        raise NotFound("application.not_decided", "该项目尚未作出决定或不存在")
+    return line
+
+
+def community_for_notice(code: str) -> Division:
+    """The division (a community, or the lowest division a household is in) whose public
+    notice anyone may read."""
+    community = Division.objects.filter(code=code).first()
+    if community is None:
+        raise NotFound("division.not_found", "社区不存在")
+    return community
+
+
+def line_in_community(line_id: int, community: Division) -> bool:
+    return ApplicationLine.objects.filter(pk=line_id, application__division=community).exists()

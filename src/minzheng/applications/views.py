@@ -22,7 +22,7 @@ from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.accounts.roles import Role
 from minzheng.applications import clock, letters, selectors, services, workflow
-from minzheng.applications.models import ApplicationLine, DocumentKind, State
+from minzheng.applications.models import DocumentKind, State
 from minzheng.core.errors import ApplicationError, NotFound
 from minzheng.programmes.eligibility import evaluate_document, programme_labels
 from minzheng.registry.models import Division
@@ -294,13 +294,8 @@ def receipt(request: HttpRequest, application_id: int) -> HttpResponse:
 @login_required
 def decision(request: HttpRequest, application_id: int, line_id: int) -> HttpResponse:
     try:
-        application = selectors.application_get(actor_of(request), application_id)
-        line = ApplicationLine.objects.filter(
-            application=application, pk=line_id, state__in=[State.APPROVED, State.REJECTED]
-        ).select_related("application__applicant", "application__household",
-                         "application__division").first()  # fmt: skip
-        if line is None:
-            raise NotFound()
+        line = selectors.decided_line(actor_of(request), application_id, line_id)
+        application = line.application
         return _pdf(letters.decision_pdf(line), f"decision-{application.number}-{line.pk}.pdf")
     except NotFound:
         raise Http404 from None
@@ -314,10 +309,10 @@ def decision(request: HttpRequest, application_id: int, line_id: int) -> HttpRes
 
 
 def _community(code: str) -> Division:
-    community = Division.objects.filter(code=code, level="community").first()
-    if community is None:
-        raise Http404
-    return community
+    try:
+        return selectors.community_for_notice(code)
+    except NotFound:
+        raise Http404 from None
 
 
 @require_http_methods(["GET", "POST"])
@@ -331,9 +326,7 @@ def notice(request: HttpRequest, community_code: str) -> HttpResponse:
             if not raw_line.isdigit():
                 raise ApplicationError("objection.line", "请选择异议对象", status=422)
             line_id = int(raw_line)
-            if not ApplicationLine.objects.filter(
-                pk=line_id, application__division=community
-            ).exists():
+            if not selectors.line_in_community(line_id, community):
                 raise ApplicationError(
                     "objection.not_in_notice", "该公示不存在或不在公示期内", status=404
                 )
