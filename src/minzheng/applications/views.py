@@ -46,7 +46,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if state not in State.values:
         state = None
     applications = Paginator(
-        selectors.applications_list(actor, state=state, overdue=request.GET.get("overdue") == "1"),
+        selectors.applications_list(
+            actor,
+            state=state,
+            overdue=request.GET.get("overdue") == "1",
+            household=int(raw) if (raw := request.GET.get("household", "")).isdigit() else None,
+        ),
         30,
     ).get_page(request.GET.get("all_page"))
     labels = programme_labels()
@@ -86,7 +91,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         raw_household = str(actor.household_id)
     household = None
     suggestions: dict[str, dict[str, Any]] = {}
-    error = ""
+    error, error_status = "", 200
     if raw_household and raw_household.isdigit():
         try:
             household = access.access_household_by_id(actor, int(raw_household))
@@ -107,7 +112,7 @@ def apply(request: HttpRequest) -> HttpResponse:
                 note=request.POST.get("note", ""),
             )
         except ApplicationError as exc:
-            error = exc.message
+            error, error_status = exc.message, exc.status
         else:
             upload = request.FILES.get("file")
             if upload is not None:
@@ -140,7 +145,7 @@ def apply(request: HttpRequest) -> HttpResponse:
         "is_resident": actor.role == Role.RESIDENT,
         "chosen": request.POST.getlist("programmes"),
     }
-    return render(request, "applications/apply.html", context, status=422 if error else 200)
+    return render(request, "applications/apply.html", context, status=error_status)
 
 
 def _case_context(request: HttpRequest, application_id: int) -> dict[str, Any]:
