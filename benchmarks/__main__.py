@@ -1,11 +1,12 @@
 """Run the benchmarks and print one table: ``python -m benchmarks [--quick] [NAME ...]``.
 
-NAME is any of ``import``, ``search``, ``generate``, ``rules``, ``inbox`` (default: all).
-``--quick`` (or ``BENCH_QUICK=1``) runs every benchmark 10x smaller (``rules``: 20,000
-households, no 10 M and no Spark 1 M; ``inbox``: 10,000 open lines), as a smoke run. Figures are
-measurements compared with the issue's targets; a missed target is reported, not raised.
-The exit status is non-zero only when a benchmark could not run to the end (ERROR).
-Results are also written to ``var/bench/results[-quick].json``.
+NAME is any of ``import``, ``search``, ``generate``, ``rules``, ``inbox``, ``linkage``,
+``poverty_index`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every benchmark
+10x smaller (``rules``: 20,000 households, no 10 M and no Spark 1 M; ``inbox``: 10,000 open
+lines; ``linkage``: 20,000 records × 20,000 persons; ``poverty_index``: 20,000 households),
+as a smoke run. Figures are measurements compared with the issue's targets; a missed target
+is reported, not raised. The exit status is non-zero only when a benchmark could not run to
+the end (ERROR). Results are also written to ``var/bench/results[-quick].json``.
 
 PostgreSQL is ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/minzheng_bench``,
 dropped and re-created by the import benchmark); the search benchmark keeps its 1 M persons in
@@ -32,7 +33,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import bench_generate, bench_import, bench_inbox, bench_rules, bench_search
+from benchmarks import (
+    bench_generate,
+    bench_import,
+    bench_inbox,
+    bench_linkage,
+    bench_poverty_index,
+    bench_rules,
+    bench_search,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS: dict[str, Callable[[bool], list[dict[str, Any]]]] = {
@@ -41,6 +50,8 @@ BENCHMARKS: dict[str, Callable[[bool], list[dict[str, Any]]]] = {
     "generate": bench_generate.run,
     "rules": bench_rules.run,
     "inbox": bench_inbox.run,
+    "linkage": bench_linkage.run,
+    "poverty_index": bench_poverty_index.run,
 }
 
 

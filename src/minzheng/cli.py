@@ -107,6 +107,10 @@ def demo(
         from minzheng.demo.services import demo_community
 
         cases = demo_applications(demo_community(seed))
+        if cases:
+            from minzheng.demo.applications import demo_feeds
+
+            demo_feeds(demo_community(seed))
     payload = {
         "ok": True,
         "households_added": added,

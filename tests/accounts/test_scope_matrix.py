@@ -7,12 +7,18 @@ The application endpoints act on a case prepared for each household by the
 ``cases`` fixture: a dibao application in public notice with one attached PDF and
 one open objection, for ``cast.own`` (community A) and ``cast.other_district``
 (Dongcheng, taken in by a Dongcheng community worker no cast user can see).
+
+The verification endpoints act on what the ``verified`` fixture adds to those cases: for
+each side a bank feed imported by its district (Xicheng 110102, or Dongcheng 110101 by a
+Dongcheng district approver) with one link waiting for review, and a verification report
+of the case with one unresolved discrepancy.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,12 +28,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django import Settings
 
+from minzheng.accounts.models import User
 from minzheng.accounts.roles import Role
 from minzheng.accounts.services import user_create
 from minzheng.applications import clock, services
 from minzheng.applications.models import Application, ApplicationDocument, Objection
 from minzheng.config.api import api
 from minzheng.registry.models import Household
+from minzheng.verification import services as verification
+from minzheng.verification.feeds import feed_import
+from minzheng.verification.models import (
+    Discrepancy,
+    Feed,
+    LinkStatus,
+    RecordLink,
+    VerificationReport,
+)
 from tests.fixtures import COMMUNITY_A, DONGCHENG, Cast, _id
 
 READERS = {
@@ -49,6 +65,14 @@ UPLOADERS = APPLICANTS | {"street_reviewer", "district_approver"}
 TODAY = date(2026, 11, 23)  # inside the public notice the cases are put in
 PDF = b"%PDF-1.4\n% scope matrix\n%%EOF\n"
 VISIT = {"visitors": "王社工、李社工", "findings": "独居，住房简陋，无其他收入来源"}
+# Verification: the district imports department feeds; feeds (and the feed records that
+# links show) are read by the staff who verify, and by auditors and admins.
+FEED_IMPORTERS = {"district_approver", "admin"}
+FEED_READERS = {"community_worker", "street_reviewer", "district_approver", "auditor", "admin"}
+LINK_REVIEWERS = {"street_reviewer", "district_approver"}
+VERIFIERS = {"community_worker", "street_reviewer", "district_approver"}
+BANK = "公民身份号码,姓名,存款余额,开户银行\n"
+FEED_DATE = date(2026, 6, 30)
 
 
 def _inside(cast: Cast, role: str) -> int:
@@ -188,6 +212,91 @@ def notices(client: Client, hid: int, cast: Cast) -> Any:
     return client.get(f"/api/v1/notices/{household.division.code}")
 
 
+def rankings(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get("/api/v1/rankings", {"all": "true", "page_size": "200"})
+
+
+def poverty_index(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get(f"/api/v1/households/{hid}/poverty-index")
+
+
+def _district(hid: int, cast: Cast) -> str:
+    return "110102" if hid == cast.own.pk else DONGCHENG
+
+
+def _feed(hid: int) -> Feed:
+    """The bank feed the ``verified`` fixture imported for household ``hid``'s district."""
+    return Feed.objects.filter(records__link__person__household_id=hid).distinct().earliest("pk")
+
+
+def _waiting_link(hid: int) -> RecordLink:
+    return RecordLink.objects.get(person__household_id=hid, status=LinkStatus.REVIEW)
+
+
+def _report(hid: int) -> VerificationReport:
+    # the latest: the ``verify`` step of the case already ran one, before any feed
+    return VerificationReport.objects.filter(household_id=hid).latest("pk")
+
+
+def _discrepancy(hid: int) -> Discrepancy:
+    return Discrepancy.objects.filter(report__household_id=hid).earliest("pk")
+
+
+def feed_layouts(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get("/api/v1/feeds/layouts")
+
+
+def feeds_listing(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get("/api/v1/feeds", {"page_size": 200})
+
+
+def feed_detail(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get(f"/api/v1/feeds/{_feed(hid).pk}")
+
+
+def feed_upload(client: Client, hid: int, cast: Cast) -> Any:
+    head = Household.objects.get(pk=hid).members.get()
+    upload = SimpleUploadedFile(
+        "bank.csv", f"{BANK}{head.id_number},{head.name},100.00,\n".encode()
+    )
+    form = {"source": "bank_deposits", "division": _district(hid, cast),
+            "describes_on": FEED_DATE.isoformat(), "file": upload}  # fmt: skip
+    return client.post("/api/v1/feeds", form)
+
+
+def links_listing(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get("/api/v1/links", {"page_size": 200})
+
+
+def link_review(client: Client, hid: int, cast: Cast) -> Any:
+    body = {"confirm": True, "reason": "身份证号码一致，同一人"}
+    return client.post(
+        f"/api/v1/links/{_waiting_link(hid).pk}/review",
+        data=json.dumps(body), content_type="application/json",
+    )  # fmt: skip
+
+
+def verification_run(client: Client, hid: int, cast: Cast) -> Any:
+    return client.post(f"/api/v1/applications/{_application(hid).pk}/verification")
+
+
+def verification_report(client: Client, hid: int, cast: Cast) -> Any:
+    return client.get(f"/api/v1/verification-reports/{_report(hid).pk}")
+
+
+def discrepancy_resolution(client: Client, hid: int, cast: Cast) -> Any:
+    body = {"resolution": "存款为子女代管的医疗费，已核实"}
+    return client.post(
+        f"/api/v1/discrepancies/{_discrepancy(hid).pk}/resolution",
+        data=json.dumps(body), content_type="application/json",
+    )  # fmt: skip
+
+
+def duplicates(client: Client, hid: int, cast: Cast) -> Any:
+    # in scope: the reader's own jurisdiction (the default); out of scope: Dongcheng
+    return client.get("/api/v1/duplicates", {} if hid == cast.own.pk else {"division": DONGCHENG})
+
+
 def _codes(tree: list[dict[str, Any]]) -> set[str]:
     out: set[str] = set()
     for node in tree:
@@ -233,8 +342,34 @@ def _expect_intake(role: str, inside: bool) -> int:
     return 403
 
 
+def _expect_reader(role: str, inside: bool) -> int:
+    """Registry readers only (403 for anyone else, even a resident's own household)."""
+    if role not in READERS:
+        return 403
+    return 200 if inside else 404
+
+
+def _expect_rankings(role: str, inside: bool) -> Any:
+    return "rankings" if role in READERS else 403
+
+
 def _expect_download(role: str, inside: bool) -> Any:
     return "document" if _expect_detail(role, inside) == 200 else 404
+
+
+def _expect_role(allowed: set[str], success: int) -> Callable[[str, bool], int]:
+    """403 for a role that may not act, whatever the record; else 404 out of scope."""
+
+    def expect(role: str, inside: bool) -> int:
+        if role not in allowed:
+            return 403
+        return success if inside else 404
+
+    return expect
+
+
+def _expect_feed(role: str, inside: bool) -> int:
+    return 200 if inside and role in FEED_READERS else 404
 
 
 ENDPOINTS: dict[tuple[str, str], tuple[Callable[..., Any], Callable[[str, bool], Any]]] = {
@@ -273,12 +408,51 @@ ENDPOINTS: dict[tuple[str, str], tuple[Callable[..., Any], Callable[[str, bool],
         _expect_case_action({"community_worker"}, 200),
     ),
     ("GET", "/api/v1/notices/{community_code}"): (notices, lambda role, inside: "notice"),
+    ("GET", "/api/v1/rankings"): (rankings, _expect_rankings),
+    ("GET", "/api/v1/households/{household_id}/poverty-index"): (poverty_index, _expect_reader),
+    # the layouts are public documentation: the same for every role
+    ("GET", "/api/v1/feeds/layouts"): (feed_layouts, lambda role, inside: 200),
+    ("GET", "/api/v1/feeds"): (feeds_listing, lambda role, inside: "feed_listing"),
+    ("GET", "/api/v1/feeds/{feed_id}"): (feed_detail, _expect_feed),
+    # out of scope: a feed for Dongcheng, a division a Xicheng importer does not know
+    ("POST", "/api/v1/feeds"): (feed_upload, _expect_role(FEED_IMPORTERS, 201)),
+    ("GET", "/api/v1/links"): (links_listing, lambda role, inside: "link_listing"),
+    ("POST", "/api/v1/links/{link_id}/review"): (link_review, _expect_role(LINK_REVIEWERS, 200)),
+    ("POST", "/api/v1/applications/{application_id}/verification"): (
+        verification_run,
+        _expect_role(VERIFIERS, 201),
+    ),
+    # whoever sees the case sees its report (a resident: their own household's)
+    ("GET", "/api/v1/verification-reports/{report_id}"): (verification_report, _expect_detail),
+    ("POST", "/api/v1/discrepancies/{discrepancy_id}/resolution"): (
+        discrepancy_resolution,
+        _expect_role(VERIFIERS, 200),
+    ),
+    ("GET", "/api/v1/duplicates"): (duplicates, _expect_reader),
 }
+# Endpoints whose calls need the ``verified`` fixture (which builds on ``cases``).
+VERIFICATION_ENDPOINTS = {
+    e
+    for e in ENDPOINTS
+    if e[1].startswith(("/api/v1/feeds", "/api/v1/links", "/api/v1/verification-reports",
+                        "/api/v1/discrepancies"))
+    or e[1] == "/api/v1/applications/{application_id}/verification"
+}  # fmt: skip
 # Endpoints whose calls need the ``cases`` fixture.
 CASE_ENDPOINTS = {
-    e for e in ENDPOINTS if e[1].startswith(("/api/v1/applications", "/api/v1/notices"))
+    e
+    for e in ENDPOINTS
+    if e[1].startswith(("/api/v1/applications", "/api/v1/notices"))
+    and e not in VERIFICATION_ENDPOINTS
 }
-NOT_FOUND_CODES = {"household.not_found", "application.not_found", "not_found"}
+NOT_FOUND_CODES = {
+    "household.not_found",
+    "application.not_found",
+    "not_found",
+    "division.not_found",
+    "feed.not_found",
+    "verification.not_found",
+}
 
 
 def _prepare_case(worker: Any, household: Household) -> Application:
@@ -320,6 +494,77 @@ def cases(
     }
 
 
+@dataclass
+class Verified:
+    """One side's verification records, which the matrix's verification calls act on."""
+
+    household: Household
+    feed: Feed
+    link: RecordLink  # waiting for review
+    report: VerificationReport
+    discrepancy: Discrepancy  # of the report, unresolved
+    untouched: tuple[int, int, int, int] = (0, 0, 0, 0)  # the state the fixture leaves
+
+    def state(self) -> tuple[int, int, int, int]:
+        """(feeds of its district, links waiting, reports, unresolved discrepancies)"""
+        return (
+            Feed.objects.filter(division=self.feed.division).count(),
+            RecordLink.objects.filter(
+                person__household=self.household, status=LinkStatus.REVIEW
+            ).count(),
+            VerificationReport.objects.filter(household=self.household).count(),
+            Discrepancy.objects.filter(
+                report__household=self.household, resolved_at__isnull=True
+            ).count(),
+        )
+
+
+def _prepare_verification(
+    importer: User, district: str, verifier: User, case: Application
+) -> Verified:
+    """A bank feed for the district (60,000.00 found where the case declared nothing, and
+    a second account whose link waits for review), and a verification report of the case."""
+    household = case.household
+    head = household.members.get()
+    rows = [f"{head.id_number},{head.name},60000.00,工商银行",
+            f"{head.id_number},{head.name},1500.00,农业银行"]  # fmt: skip
+    imported = feed_import(actor=importer, source="bank_deposits", division_code=district,
+                           describes_on=FEED_DATE, file_name="bank.csv",
+                           content=(BANK + "\n".join(rows) + "\n").encode())  # fmt: skip
+    assert imported.feed is not None
+    feed = Feed.objects.get(pk=imported.feed)
+    # which matches are uncertain is the linkage's business; the matrix needs one waiting
+    RecordLink.objects.filter(record__feed=feed, record__row=3).update(
+        status=LinkStatus.REVIEW, method="probabilistic", match_weight=4.0, match_probability=0.9
+    )
+    report = verification.verification_run(actor=verifier, application_id=case.pk)
+    side = Verified(
+        household=household,
+        feed=feed,
+        link=RecordLink.objects.get(record__feed=feed, status=LinkStatus.REVIEW),
+        report=report,
+        discrepancy=report.discrepancies.get(),
+    )
+    side.untouched = side.state()
+    # one feed, one link waiting, two reports (the case's ``verify`` step ran one before
+    # there was any feed), one unresolved discrepancy
+    assert side.untouched == (1, 1, 2, 1)
+    return side
+
+
+@pytest.fixture
+def verified(cast: Cast, cases: dict[bool, Application]) -> dict[bool, Verified]:
+    dongcheng_approver = user_create(username="u_dongcheng_approver",
+                                     role=Role.DISTRICT_APPROVER, division_code=DONGCHENG,
+                                     password="pw-123456")  # fmt: skip
+    return {
+        True: _prepare_verification(cast.users[Role.DISTRICT_APPROVER], "110102",
+                                    cast.users[Role.COMMUNITY_WORKER], cases[True]),
+        False: _prepare_verification(dongcheng_approver, DONGCHENG, dongcheng_approver,
+                                     cases[False]),
+    }  # fmt: skip
+
+
 def test_every_endpoint_is_in_the_matrix() -> None:
     schema = api.get_openapi_schema()
     served = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
@@ -340,12 +585,15 @@ def test_scope(
     cases: dict[bool, Application] = (
         request.getfixturevalue("cases") if endpoint in CASE_ENDPOINTS else {}
     )
+    verified: dict[bool, Verified] = (
+        request.getfixturevalue("verified") if endpoint in VERIFICATION_ENDPOINTS else {}
+    )
     client = cast.api(role)
     hid = _inside(cast, role) if inside else _outside(cast, role)
     response = call(client, hid, cast)
     expected = expect(role, inside)
     is_json = response.get("Content-Type", "").startswith("application/json")
-    body = response.json() if is_json else None
+    body: Any = response.json() if is_json else None
     if expected == "listing":
         assert response.status_code == 200
         ids = {item["id"] for item in body["items"]}
@@ -390,6 +638,23 @@ def test_scope(
         assert case.applicant.name not in response.content.decode()
         assert case.applicant.name not in json.dumps(body, ensure_ascii=False)
         assert row["id_masked"] != case.applicant.id_number and "*" in row["id_masked"]
+    elif expected == "rankings":
+        # every household of the reader's jurisdiction, ranked; never another district's
+        assert response.status_code == 200, body
+        ids = {item["household_id"] for item in body["items"]}
+        assert (hid in ids) == inside
+        assert cast.other_district.pk not in ids
+    elif expected in {"feed_listing", "link_listing"}:
+        # the call's side's feed (or waiting link) is listed iff the role sees it there;
+        # the other district's never
+        assert response.status_code == 200, body
+        ids = {item["id"] for item in body["items"]}
+        if expected == "feed_listing":
+            target, elsewhere = verified[inside].feed.pk, verified[False].feed.pk
+        else:
+            target, elsewhere = verified[inside].link.pk, verified[False].link.pk
+        assert (target in ids) == (inside and role in FEED_READERS)
+        assert elsewhere not in ids
     elif expected == "access_logs":
         if role in {"auditor", "admin"}:
             assert response.status_code == 200
@@ -411,6 +676,14 @@ def test_scope(
             # an accepted one changed the case it was about, and only that one
             assert _snapshot(cases[inside]) != ("public_notice", 1, 1, 1), endpoint
             assert _snapshot(cases[not inside]) == ("public_notice", 1, 1, 1), endpoint
+        if expected >= 400 and verified:
+            # a refused request left both sides' feeds, links, reports and discrepancies
+            for side in verified.values():
+                assert side.state() == side.untouched, endpoint
+        elif endpoint[0] == "POST" and verified:
+            # an accepted one changed its side, and only that one
+            assert verified[inside].state() != verified[inside].untouched, endpoint
+            assert verified[not inside].state() == verified[not inside].untouched, endpoint
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -494,3 +767,42 @@ def test_public_notice_needs_no_token(cast: Cast, cases: dict[bool, Application]
     r = anonymous.post(f"/api/v1/applications/{cases[True].pk}/objections",
                        data=json.dumps(lodge), content_type="application/json")  # fmt: skip
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_verification_records_out_of_scope_answer_like_missing_ones(
+    cast: Cast, verified: dict[bool, Verified], role: str
+) -> None:
+    """The other district's feed, link, case, report, discrepancy and division: the same
+    status and body as ones that do not exist; and nothing happens to them."""
+    client = cast.api(role)
+    other = verified[False]
+    review = {"confirm": False, "reason": "姓名不一致，不是同一人"}
+    resolve = {"resolution": "经核实，存款属实"}
+
+    def answers(ids: tuple[int, int, int, int, int], division: str) -> list[tuple[int, Any]]:
+        feed_id, link_id, application_id, report_id, discrepancy_id = ids
+        head = cast.other_district.members.get()
+        upload = SimpleUploadedFile(
+            "bank.csv", f"{BANK}{head.id_number},{head.name},1.00,\n".encode()
+        )
+        responses = [
+            client.get(f"/api/v1/feeds/{feed_id}"),
+            client.post("/api/v1/feeds", {"source": "bank_deposits", "division": division,
+                                          "describes_on": FEED_DATE.isoformat(), "file": upload}),
+            client.post(f"/api/v1/links/{link_id}/review", data=json.dumps(review),
+                        content_type="application/json"),
+            client.post(f"/api/v1/applications/{application_id}/verification"),
+            client.get(f"/api/v1/verification-reports/{report_id}"),
+            client.post(f"/api/v1/discrepancies/{discrepancy_id}/resolution",
+                        data=json.dumps(resolve), content_type="application/json"),
+            client.get("/api/v1/duplicates", {"division": division}),
+        ]  # fmt: skip
+        return [(r.status_code, r.json()) for r in responses]
+
+    ids = (other.feed.pk, other.link.pk, other.report.application_id, other.report.pk,
+           other.discrepancy.pk)  # fmt: skip
+    out_of_scope = answers(ids, DONGCHENG)
+    assert {status for status, _ in out_of_scope} <= {403, 404}, out_of_scope
+    assert out_of_scope == answers((10**9,) * 5, "110199")  # no such division either
+    assert other.state() == other.untouched

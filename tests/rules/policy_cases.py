@@ -1,7 +1,9 @@
 """The declarative policy cases under ``minzheng/policy/tests/``: loading and checking.
 
 Each YAML file is a list of cases ``{name, as_of, household, expected, explanation}``
-(optionally ``xfail: "reason"``); see ``policy/tests/README.md``.
+(optionally ``xfail: "reason"``), where ``expected`` may be replaced or completed by
+``variables`` (household variables that are not programmes, such as the poverty index);
+see ``policy/tests/README.md``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import yaml
 
 from minzheng.rules.programmes import PROGRAMME_IDS
 
-CASE_KEYS = {"name", "as_of", "household", "expected", "explanation", "xfail"}
+CASE_KEYS = {"name", "as_of", "household", "expected", "variables", "explanation", "xfail"}
 RESULT_KEYS = {"eligible", "amount", "members"}
 CENT = Decimal("0.01")
+# a number written for a variable matches the engine's float to within this
+TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class PolicyCase:
     expected: dict[str, dict[str, Any]]
     explanation: str
     xfail: str | None
+    variables: dict[str, Any]
 
     @property
     def id(self) -> str:
@@ -73,7 +78,9 @@ def _as_date(value: Any) -> date:
 
 def _check(where: str, raw: Mapping[str, Any]) -> None:
     unknown = set(raw) - CASE_KEYS
-    missing = {"name", "as_of", "household", "expected", "explanation"} - set(raw)
+    missing = {"name", "as_of", "household", "explanation"} - set(raw)
+    if not raw.get("expected") and not raw.get("variables"):
+        missing.add("expected or variables")
     if unknown or missing:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}, missing {sorted(missing)}")
     if not str(raw["explanation"]).strip():
@@ -84,7 +91,12 @@ def _check(where: str, raw: Mapping[str, Any]) -> None:
     member_ids = [m.get("id") for m in household["members"]]
     if None in member_ids or len(set(member_ids)) != len(member_ids):
         raise ValueError(f"{where}: every member needs a distinct id")
-    for pid, result in raw["expected"].items():
+    for name, value in (raw.get("variables") or {}).items():
+        if isinstance(value, str):
+            money(value)
+        elif not isinstance(value, int | float):  # bool is an int
+            raise ValueError(f"{where}: variable {name} needs a number, true/false or an amount")
+    for pid, result in (raw.get("expected") or {}).items():
         if pid not in PROGRAMME_IDS:
             raise ValueError(f"{where}: unknown programme {pid!r}")
         if set(result) - RESULT_KEYS or not isinstance(result.get("eligible"), bool):
@@ -114,9 +126,10 @@ def load_cases() -> list[PolicyCase]:
                     name=str(raw["name"]),
                     as_of=_as_date(raw["as_of"]),
                     household=raw["household"],
-                    expected=raw["expected"],
+                    expected=raw.get("expected") or {},
                     explanation=" ".join(str(raw["explanation"]).split()),
                     xfail=raw.get("xfail"),
+                    variables=raw.get("variables") or {},
                 )
             )
     return cases
@@ -145,4 +158,22 @@ def differences(case: PolicyCase, result: Mapping[str, Any]) -> list[str]:
                 found.append(
                     f"{pid}.{member}: amount {m['amount']}, expected {money(detail['amount'])}"
                 )
+    return found
+
+
+def variable_differences(case: PolicyCase, row: Mapping[str, Any]) -> list[str]:
+    """Where a household's computed variables disagree with the case's ``variables``: an
+    amount written as text ("2900.00") to the fen, true/false exactly, a number to within
+    :data:`TOLERANCE`."""
+    found = []
+    for name, want in case.variables.items():
+        got = row[name]
+        if isinstance(want, str):
+            same = got is not None and money(round(float(got), 2)) == money(want)
+        elif isinstance(want, bool):
+            same = got is want or got == want
+        else:
+            same = got is not None and abs(float(got) - float(want)) <= TOLERANCE
+        if not same:
+            found.append(f"{name}: {got!r}, expected {want!r}")
     return found

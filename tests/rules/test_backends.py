@@ -8,10 +8,6 @@ the plain-Python reference.
 
 from __future__ import annotations
 
-import logging
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -23,12 +19,12 @@ from minzheng.rules.evaluate import Evaluator
 from minzheng.rules.frames import frames_from_documents
 from minzheng.rules.programmes import PROGRAMME_IDS, household_columns
 from tests.rules import reference
+from tests.rules.conftest import HAS_JAVA, REQUIRE_SPARK
 from tests.rules.households import random_households
 from tests.rules.policy_cases import load_cases
 from tests.rules.test_policy_cases import batch_money
 
 AS_OF = date(2024, 10, 1)
-HAS_JAVA = bool(shutil.which("java") or os.environ.get("JAVA_HOME"))
 
 
 def _documents() -> list[dict[str, Any]]:
@@ -111,33 +107,8 @@ def test_duckdb(evaluator: Evaluator, polars_rows: Table) -> None:
         con.close()
 
 
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("minzheng-rules-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "localhost")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    # py4j logs its socket shutdown at exit, after pytest has closed the captured streams
-    logging.getLogger("py4j").setLevel(logging.ERROR)
-    yield session
-    session.stop()
-
-
 # CI sets MINZHENG_REQUIRE_SPARK=1 (it installs Java): there a missing runtime fails
-@pytest.mark.skipif(
-    not HAS_JAVA and os.environ.get("MINZHENG_REQUIRE_SPARK") != "1",
-    reason="PySpark needs a Java runtime",
-)
+@pytest.mark.skipif(not HAS_JAVA and not REQUIRE_SPARK, reason="PySpark needs a Java runtime")
 def test_pyspark(evaluator: Evaluator, polars_rows: Table, spark: Any) -> None:
     h, p = FRAMES
     households = spark.createDataFrame(h.to_arrow())

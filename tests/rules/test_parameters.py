@@ -19,7 +19,8 @@ PARAMS = load_parameters()
 
 def test_every_parameter_has_label_unit_and_a_source_for_every_value() -> None:
     names = [p.name for p in PARAMS]
-    assert len(names) == 39  # 31 from shared/policy/beijing.yaml, 8 added with the rules engine
+    # 31 from shared/policy/beijing.yaml, 8 added with the rules engine, 6 for the poverty index
+    assert len(names) == 45
     for parameter in PARAMS:
         assert parameter.label and parameter.unit, parameter.name
         for value in parameter.values:
@@ -44,6 +45,18 @@ def test_every_parameter_has_label_unit_and_a_source_for_every_value() -> None:
 )
 def test_the_value_in_force_on_a_date(name: str, as_of: date, expected: int) -> None:
     assert PARAMS.value(name, as_of) == expected
+
+
+def test_poverty_index_weights_sum_to_one_on_every_date() -> None:
+    weights = PARAMS.get("poverty_index.weights")
+    for dated in weights.values:
+        assert set(dated.value) == {"income", "assets", "expenses", "health", "dependants",
+                                    "housing"}  # fmt: skip
+        assert sum(dated.value.values()) == pytest.approx(1.0), dated.start
+    for name in [p.name for p in PARAMS if p.name.startswith("poverty_index.")]:
+        # project choices pending the Beijing Normal University model: marked as such
+        for dated in PARAMS.get(name).values:
+            assert dated.confidence == "to-confirm" and "project choice" in dated.source, name
 
 
 def test_structured_values_come_back_whole() -> None:

@@ -3,7 +3,10 @@
 Every case goes through :meth:`Evaluator.results` (eligibility and amount per programme
 and per member, against the hand arithmetic) and through the batch path
 (:func:`frames_from_documents` + :meth:`Evaluator.batch`), whose household columns must
-agree with the result documents. Rows are always matched by household id.
+agree with the result documents. A case's ``variables`` (the poverty index, which is no
+programme) are computed by each of the engine's paths on every backend: Polars (one
+household, batch, lazy), DuckDB, the join plan and PySpark. Rows are always matched by
+household id.
 """
 
 from __future__ import annotations
@@ -13,15 +16,28 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 
+from minzheng.rules.engine import Run
 from minzheng.rules.evaluate import Evaluator
 from minzheng.rules.frames import frames_from_documents
 from minzheng.rules.programmes import PROGRAMME_IDS
-from tests.rules.policy_cases import CENT, PolicyCase, differences, load_cases, money
+from minzheng.rules.variables import HOUSEHOLD
+from tests.rules.conftest import HAS_JAVA, REQUIRE_SPARK
+from tests.rules.policy_cases import (
+    CENT,
+    PolicyCase,
+    differences,
+    load_cases,
+    money,
+    variable_differences,
+)
 
 CASES = load_cases()
+VARIABLE_CASES = [c for c in CASES if c.variables]
+BACKENDS = ("polars-one", "polars-batch", "polars-lazy", "duckdb", "join-plan")
 
 
 def _param(case: PolicyCase) -> Any:
@@ -75,7 +91,7 @@ def test_the_worked_examples_are_all_there() -> None:
 # -- each case ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", [_param(c) for c in CASES if c.expected])
 def test_policy_case(case: PolicyCase, evaluator: Evaluator) -> None:
     [result] = evaluator.results([case.household], case.as_of, list(case.expected))
     assert result["household"] == case.key
@@ -83,7 +99,7 @@ def test_policy_case(case: PolicyCase, evaluator: Evaluator) -> None:
     assert not found, "\n".join([*found, f"hand arithmetic: {case.explanation}"])
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES if c.expected])
 def test_policy_case_batch_agrees_with_results(case: PolicyCase, evaluator: Evaluator) -> None:
     programmes = list(case.expected)
     [result] = evaluator.results([case.household], case.as_of, programmes)
@@ -99,7 +115,8 @@ def test_all_cases_of_a_day_in_one_batch(evaluator: Evaluator) -> None:
     household's figures (matched by id, never by position)."""
     by_day: dict[date, list[PolicyCase]] = defaultdict(list)
     for case in CASES:
-        by_day[case.as_of].append(case)
+        if case.expected:
+            by_day[case.as_of].append(case)
     for as_of, cases in by_day.items():
         programmes = sorted({pid for c in cases for pid in c.expected}, key=PROGRAMME_IDS.index)
         docs = [c.household for c in cases]
@@ -135,3 +152,85 @@ def test_members_keep_input_order_when_several_households_share_member_ids(
     results = evaluator.results(docs, date(2024, 10, 1), ["age_allowance"])
     members = [m["member"] for m in results[0]["programmes"]["age_allowance"]["members"]]
     assert members == ["#1", "#2", "#3"]
+
+
+# -- variables that are not programmes (the poverty index), on every backend ---------------
+
+
+def _variable_names(cases: list[PolicyCase], evaluator: Evaluator) -> list[str]:
+    names = sorted({name for case in cases for name in case.variables})
+    entities = {name: evaluator.variables[name].entity for name in names}
+    assert set(entities.values()) <= {HOUSEHOLD}, f"household variables only: {entities}"
+    return names
+
+
+def run_variables(
+    evaluator: Evaluator, docs: list[dict[str, Any]], as_of: date, names: list[str],
+    backend: str, spark: Any = None,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """The household variables ``names`` for ``docs`` on one backend, keyed by household."""
+    h, p = frames_from_documents(docs, as_of)
+    engine = evaluator.engine
+    run: Run
+    if backend == "polars-one":
+        run = engine.run_polars(h, p, as_of, names)
+    elif backend == "polars-batch":
+        run = engine.run_polars_batch(h, p, as_of, names)
+    elif backend == "polars-lazy":
+        run = engine.run_windowed(h.lazy(), p.lazy(), as_of, names)
+    elif backend == "duckdb":
+        run = engine.run_windowed(duckdb.from_arrow(h.to_arrow()), duckdb.from_arrow(p.to_arrow()),
+                                  as_of, names)  # fmt: skip
+    elif backend == "join-plan":
+        run = engine.run(h.lazy(), p.lazy(), as_of, names)
+    else:
+        sh, sp = spark.createDataFrame(h.to_arrow()), spark.createDataFrame(p.to_arrow())
+        run = engine.run_windowed(sh, sp, as_of, names)
+        frame = pl.from_arrow(run.households.to_native().toArrow())
+        assert isinstance(frame, pl.DataFrame)
+        return {r["household"]: r for r in frame.to_dicts()}
+    households = run.households
+    native = (
+        households.to_native()
+        if isinstance(households.to_native(), pl.DataFrame)
+        else households.collect(backend="polars").to_native()
+    )
+    return {r["household"]: r for r in native.to_dicts()}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", [_param(c) for c in VARIABLE_CASES])
+def test_policy_case_variables(case: PolicyCase, backend: str, evaluator: Evaluator) -> None:
+    names = _variable_names([case], evaluator)
+    row = run_variables(evaluator, [case.household], case.as_of, names, backend)[case.key]
+    found = variable_differences(case, row)
+    assert not found, "\n".join([*found, f"hand arithmetic: {case.explanation}"])
+
+
+def _variable_cases_by_day() -> dict[date, list[PolicyCase]]:
+    by_day: dict[date, list[PolicyCase]] = defaultdict(list)
+    for case in VARIABLE_CASES:
+        if case.xfail is None:
+            by_day[case.as_of].append(case)
+    return by_day
+
+
+def test_variable_cases_of_a_day_in_one_batch(evaluator: Evaluator) -> None:
+    """All the day's cases in one frame, in reverse: each keeps its own figures."""
+    for as_of, cases in _variable_cases_by_day().items():
+        names = _variable_names(cases, evaluator)
+        docs = [c.household for c in cases][::-1]
+        for backend in ("polars-batch", "duckdb"):
+            rows = run_variables(evaluator, docs, as_of, names, backend)
+            for case in cases:
+                assert not variable_differences(case, rows[case.key]), (backend, case.id)
+
+
+@pytest.mark.skipif(not HAS_JAVA and not REQUIRE_SPARK, reason="PySpark needs a Java runtime")
+def test_variable_cases_on_pyspark(evaluator: Evaluator, spark: Any) -> None:
+    for as_of, cases in _variable_cases_by_day().items():
+        names = _variable_names(cases, evaluator)
+        rows = run_variables(evaluator, [c.household for c in cases], as_of, names, "pyspark",
+                             spark)  # fmt: skip
+        for case in cases:
+            assert not variable_differences(case, rows[case.key]), case.id

@@ -20,6 +20,7 @@ class ApplicationErrorCode(StrEnum):
     NOTICE_RUNNING = "workflow.notice_running"
     OBJECTION_OPEN = "workflow.objection_unresolved"
     VISIT_REQUIRED = "workflow.visit_required"
+    DISCREPANCY_OPEN = "workflow.discrepancy_unresolved"
     AMOUNT_INVALID = "workflow.amount_invalid"
     START_MONTH_INVALID = "workflow.start_month_invalid"
     PROGRAMME_NOT_IN_APPLICATION = "workflow.programme_not_in_application"

@@ -382,6 +382,8 @@ def application_transition(
         )  # fmt: skip
     reason = _reason(reason)
     today = clock.today()
+    if action == "verify":
+        _verify_first(actor, application_id, today)
     with transaction.atomic():
         application = access.access_application_by_id(actor, application_id)
         lines = list(
@@ -421,6 +423,19 @@ def application_transition(
         return [_move(actor, ln, action, reason, today, extra.get(ln.pk, {})) for ln in targets]
 
 
+def _verify_first(actor: User, application_id: int, today: date) -> None:
+    """Before the verification step is passed, compare declared with department data.
+
+    The report is committed on its own, so that a worker refused for unresolved
+    differences can open it and resolve them."""
+    from minzheng.verification.services import VERIFIERS, verification_run
+
+    application = access.access_application_by_id(actor, application_id)
+    waiting = application.lines.filter(state=State.VERIFICATION).exists()
+    if waiting and actor.role in VERIFIERS and actor.role == Role.COMMUNITY_WORKER:
+        verification_run(actor=actor, application_id=application_id, as_of=today)
+
+
 def _prepare(
     actor: User,
     application: Application,
@@ -441,6 +456,15 @@ def _prepare(
             out[ln.pk] = {"data": {"visit": record.pk, "visited_on": fields["visited_on"].isoformat(),
                                    "visitors": fields["visitors"]}}  # fmt: skip
     elif action == "verify":
+        from minzheng.verification.services import unresolved
+
+        open_count = unresolved(application)
+        if open_count:
+            raise ApplicationError(
+                Code.DISCREPANCY_OPEN,
+                f"经济状况核对发现 {open_count} 处差异尚未处理，请在核对报告中逐项说明后再提交",
+                {"unresolved": open_count}, status=409,
+            )  # fmt: skip
         results = _results(application.household, today)
         for ln in lines:
             result = results.get(ln.programme) or {}

@@ -27,6 +27,8 @@ from minzheng.core.errors import ApplicationError, NotFound
 from minzheng.programmes.eligibility import evaluate_document, programme_labels
 from minzheng.registry.models import Division
 from minzheng.registry.selectors import household_document
+from minzheng.verification.selectors import reports_for
+from minzheng.verification.services import VERIFIERS
 
 
 def _pdf(content: bytes, filename: str) -> HttpResponse:
@@ -170,6 +172,8 @@ def _case_context(request: HttpRequest, application_id: int) -> dict[str, Any]:
         "can_upload": actor.role in services.INTAKE_ROLES
         or actor.role in {Role.STREET_REVIEWER, Role.DISTRICT_APPROVER},
         "can_resolve": actor.role == Role.COMMUNITY_WORKER,
+        "reports": [] if actor.role == Role.RESIDENT else list(reports_for(application.pk)[:5]),
+        "can_verify": actor.role in VERIFIERS,
         "today": clock.today(),
     }
 

@@ -18,6 +18,8 @@ from minzheng.core.errors import ApplicationError
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
 from minzheng.registry.documents import _MESSAGES
+from minzheng.targeting.api import router as targeting_router
+from minzheng.verification.api import router as verification_router
 
 log = logging.getLogger("minzheng.api")
 
@@ -35,6 +37,8 @@ api.add_router("/", registry_router)
 api.add_router("/", accounts_router)
 api.add_router("/", programmes_router)
 api.add_router("/", applications_router)
+api.add_router("/", verification_router)
+api.add_router("/", targeting_router)
 
 
 def _error(

@@ -13,4 +13,6 @@ urlpatterns = [
     path("", include("minzheng.registry.urls")),
     path("", include("minzheng.programmes.urls")),
     path("", include("minzheng.applications.urls")),
+    path("", include("minzheng.verification.urls")),
+    path("", include("minzheng.targeting.urls")),
 ]

@@ -19,14 +19,8 @@ class Page(BaseModel, Generic[T]):
     count: int
 
 
-def paginate(
-    qs: QuerySet[Any],
-    page: int,
-    page_size: int,
-    shape: Callable[[Any], Any],
-    enrich: Callable[[list[Any]], list[Any]] | None = None,
-) -> dict[str, Any]:
-    """One page of ``qs``; ``enrich`` may add to the page's rows before ``shape``."""
+def check_page(page: int, page_size: int) -> None:
+    """Refuse a page number below 1 or a page size outside 1..MAX_PAGE_SIZE."""
     if page < 1:
         raise ApplicationError(
             "pagination.page", "页码必须从 1 开始", {"field": "page"}, status=422
@@ -38,6 +32,17 @@ def paginate(
             {"field": "page_size"},
             status=422,
         )
+
+
+def paginate(
+    qs: QuerySet[Any],
+    page: int,
+    page_size: int,
+    shape: Callable[[Any], Any],
+    enrich: Callable[[list[Any]], list[Any]] | None = None,
+) -> dict[str, Any]:
+    """One page of ``qs``; ``enrich`` may add to the page's rows before ``shape``."""
+    check_page(page, page_size)
     count = qs.count()
     start = (page - 1) * page_size
     rows = list(qs[start : start + page_size])

@@ -71,3 +71,39 @@ def demo_applications(community: str) -> int:
                                        programmes=["dibao"])  # fmt: skip
         added += 1
     return added
+
+
+def demo_feeds(community: str) -> int:
+    """A bank feed for the demo district: savings the overdue case did not declare (its
+    verification will show the difference), and one record with a mistyped ID number
+    for the link review queue. Returns the number of records imported (0 if present)."""
+    from minzheng.verification.feeds import feed_import
+    from minzheng.verification.models import Feed
+
+    if Feed.objects.filter(division__code="110102").exists():
+        return 0
+    approver = User.objects.filter(username="approver").first()
+    cases = list(
+        Application.objects.filter(division__code=community)
+        .select_related("applicant", "household")
+        .order_by("pk")[:6]
+    )
+    if approver is None or len(cases) < 5:
+        return 0
+    lines = ["公民身份号码,姓名,出生日期,性别,存款余额,开户银行,住址"]
+    undeclared = cases[4].applicant  # the case still at its home visit (see PLAN)
+    lines.append(f"{undeclared.id_number},{undeclared.name},{undeclared.birth_date},"
+                 f"{'男' if undeclared.sex == 'M' else '女'},80000.00,中国工商银行,")  # fmt: skip
+    typo = cases[0].applicant
+    number = typo.id_number
+    mistyped = number[:15] + number[16] + number[15] + number[17]  # two digits transposed
+    lines.append(f"{mistyped},{typo.name},{typo.birth_date},{'男' if typo.sex == 'M' else '女'},"
+                 f"1200.00,中国建设银行,")  # fmt: skip
+    unsure = cases[1].applicant  # no ID number, birth date mistyped: for the review queue
+    near = unsure.birth_date.replace(day=unsure.birth_date.day % 28 + 1)  # one digit off
+    lines.append(f",{unsure.name},{near},{'男' if unsure.sex == 'M' else '女'},"
+                 f"300.00,北京银行,{cases[1].household.address}")  # fmt: skip
+    report = feed_import(actor=approver, source="bank_deposits", division_code="110102",
+                         describes_on=timezone.localdate() - timedelta(days=7),
+                         file_name="demo-bank.csv", content="\n".join(lines).encode())  # fmt: skip
+    return report.rows

@@ -4,7 +4,15 @@ What rule files import: entities, the variable builders and expression helpers.
 Nothing in this package imports Django or does I/O.
 """
 
-from minzheng.rules.expressions import age_on, all_of, amount_if, any_of, positive, round_yuan
+from minzheng.rules.expressions import (
+    age_on,
+    all_of,
+    amount_if,
+    any_of,
+    positive,
+    round_half_up,
+    round_yuan,
+)
 from minzheng.rules.variables import (
     HOUSEHOLD,
     PERSON,
@@ -30,5 +38,6 @@ __all__ = [
     "formula",
     "input_variable",
     "positive",
+    "round_half_up",
     "round_yuan",
 ]

@@ -4,6 +4,8 @@
 >>> df = nw.from_native(pl.DataFrame({"x": [812.499999, 362.5, 0.125, 1.005]}))
 >>> df.select(round_yuan(nw.col("x"))).to_native()["x"].to_list()
 [812.5, 362.5, 0.13, 1.01]
+>>> df.select(round_half_up(nw.col("x"), 1)).to_native()["x"].to_list()
+[812.5, 362.5, 0.1, 1.0]
 """
 
 from __future__ import annotations
@@ -18,9 +20,15 @@ import narwhals.stable.v2 as nw
 HALF_UP_SLACK = 1e-6
 
 
+def round_half_up(expr: nw.Expr, decimals: int = 2) -> nw.Expr:
+    """Round half up to ``decimals`` places (scores and indices are published with two)."""
+    scale = 10**decimals
+    return (expr * scale + 0.5 + HALF_UP_SLACK).floor() / scale
+
+
 def round_yuan(expr: nw.Expr) -> nw.Expr:
     """Round half up to the fen (0.01 yuan): the one rounding the policy prescribes."""
-    return (expr * 100 + 0.5 + HALF_UP_SLACK).floor() / 100
+    return round_half_up(expr, 2)
 
 
 def age_on(as_of: date, birth_date: str = "birth_date") -> nw.Expr:

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "minzheng.demo",
     "minzheng.programmes",
     "minzheng.applications",
+    "minzheng.verification",
+    "minzheng.targeting",
 ]
 
 MIDDLEWARE = [
