@@ -217,3 +217,16 @@ def test_inbox_lists_overdue_first(api: Callable[[str], Client], cast: Cast, tod
     assert (
         api("street_reviewer").get("/api/v1/applications", {"waiting": "true"}).json()["count"] == 0
     )
+
+
+def test_control_characters_are_refused_not_a_server_error(
+    api: Callable[[str], Client], poor: Household
+) -> None:
+    worker = api("community_worker")
+    r = post(worker, "/api/v1/applications",
+             {"household": poor.pk, "programmes": ["dibao"], "note": "生活\x00困难"})  # fmt: skip
+    assert r.status_code == 422 and r.json()["code"] == "text.control_characters"
+    aid = apply(api, poor, "dibao")["id"]
+    r = act(worker, aid, "accept", reason="受理\x00")
+    assert r.status_code == 422 and r.json()["details"]["field"] == "reason"
+    assert ApplicationLine.objects.get().state == "submitted"

@@ -130,3 +130,17 @@ def test_a_mistyped_id_number_is_linked_by_name_and_birth_date(
     link = RecordLink.objects.get()
     assert link.method == "probabilistic" and link.person == poor.members.get()
     assert link.match_weight is not None
+
+
+def test_control_characters_in_a_feed_are_a_row_error(
+    cast: Cast, api: Callable[[str], Client]
+) -> None:
+    r = upload(api("district_approver"), f"{HEADER},张\x00三,,,1.00,\n".encode())
+    assert r.status_code == 422
+    (error,) = r.json()["details"]["errors"]
+    assert (
+        error["row"] == 2
+        and error["column"] == "姓名"
+        and error["code"] == "text.control_characters"
+    )
+    assert not Feed.objects.exists()

@@ -43,6 +43,7 @@ from minzheng.core.crypto import lookup_hash
 from minzheng.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from minzheng.core.ids import IdNumberError, parse_id_number
 from minzheng.core.money import MoneyError, parse_amount
+from minzheng.core.text import clean_query_text
 from minzheng.programmes.eligibility import evaluate_document, programme_labels
 from minzheng.registry.models import Household, Person
 from minzheng.registry.selectors import household_document
@@ -53,8 +54,13 @@ log = logging.getLogger("minzheng.applications")
 INTAKE_ROLES = frozenset({Role.COMMUNITY_WORKER, Role.RESIDENT})
 
 
-def _reason(raw: str | None, *, required: bool = True) -> str:
-    text = " ".join((raw or "").split())
+def _text(raw: Any, field: str) -> str:
+    """User text with control characters refused (PostgreSQL cannot store NUL)."""
+    return clean_query_text(str(raw) if raw is not None else "", field) or ""
+
+
+def _reason(raw: str | None, *, required: bool = True, field: str = "reason") -> str:
+    text = " ".join(_text(raw, field).split())
     if required and len(text) < 2:
         raise ApplicationError(
             Code.REASON_REQUIRED, "请填写理由（至少两个字）", {"field": "reason"}, status=422
@@ -194,7 +200,7 @@ def application_create(
             Code.PROGRAMME_UNKNOWN, f"未知救助项目：{'、'.join(unknown)}",
             {"field": "programmes", "unknown": unknown, "known": list(labels)}, status=422,
         )  # fmt: skip
-    note = _reason(note, required=False)
+    note = _reason(note, required=False, field="note")
     intake = _locate(
         actor,
         household_id=household_id,
@@ -289,9 +295,9 @@ def _parse_visit(raw: dict[str, Any] | None, today: date) -> dict[str, Any]:
         visited_on = today
         errors.append({"field": "visit.visited_on", "code": "field.date_parsing",
                        "message": "调查日期格式应为 YYYY-MM-DD"})  # fmt: skip
-    visitors = " ".join(str(raw.get("visitors") or "").split())[:200]
-    findings = str(raw.get("findings") or "").strip()[:4000]
-    living = " ".join(str(raw.get("living_conditions") or "").split())[:500]
+    visitors = " ".join(_text(raw.get("visitors"), "visit.visitors").split())[:200]
+    findings = _text(raw.get("findings"), "visit.findings").strip()[:4000]
+    living = " ".join(_text(raw.get("living_conditions"), "visit.living_conditions").split())[:500]
     if len(visitors) < 2:
         errors.append({"field": "visit.visitors", "code": "visit.visitors",
                        "message": "请填写调查人员（至少两人签名）"})  # fmt: skip
@@ -581,11 +587,11 @@ def objection_lodge(
     *, actor: User | None, line_id: int, content: str, contact: str = ""
 ) -> Objection:
     """Record an objection to a line in public notice (anyone may object, signed in or not)."""
-    text = " ".join((content or "").split())
+    text = " ".join(_text(content, "content").split())
     if len(text) < 5 or len(text) > 1000:
         raise ApplicationError(Code.OBJECTION_CONTENT, "异议内容须为 5 至 1000 字",
                                {"field": "content"}, status=422)  # fmt: skip
-    contact = " ".join((contact or "").split())[:100]
+    contact = " ".join(_text(contact, "contact").split())[:100]
     today = clock.today()
     with transaction.atomic():
         line = ApplicationLine.objects.select_for_update().filter(pk=line_id).first()
@@ -604,7 +610,7 @@ def objection_lodge(
 def objection_resolve(
     *, actor: User, objection_id: int, upheld: bool, resolution: str
 ) -> Objection:
-    resolution = _reason(resolution)
+    resolution = _reason(resolution, field="resolution")
     with transaction.atomic():
         objection = (
             Objection.objects.select_for_update()

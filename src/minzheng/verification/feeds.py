@@ -27,6 +27,7 @@ from minzheng.core.crypto import encrypt, lookup_hash
 from minzheng.core.errors import ApplicationError, PermissionDenied, ValidationFailed
 from minzheng.core.ids import check_char, mask_id_number
 from minzheng.core.money import MoneyError, parse_amount
+from minzheng.core.text import has_control_characters
 from minzheng.registry.models import Division, Person
 from minzheng.verification.layouts import IDENTITY, LAYOUTS, Field, Layout, headers_of
 from minzheng.verification.models import Feed, FeedRecord, LinkStatus, RecordLink
@@ -188,6 +189,11 @@ def _parse_rows(layout: Layout, rows: list[dict[str, str]], describes_on: date) 
     seen: dict[tuple[str, ...], int] = {}
     for index, raw in enumerate(rows, start=2):
         cells = {columns[h].key: v for h, v in raw.items()}
+        bad = [columns[h].header for h, v in raw.items() if has_control_characters(v)]
+        for header in bad:
+            errors.add(index, header, "text.control_characters", f"{header}不能包含控制字符")
+        if bad:
+            continue
         key = tuple(cells.get(f.key, "") for f in (*IDENTITY, *layout.fields))
         if key in seen:
             errors.add(index, "", "feed.duplicate_row", f"与第 {seen[key]} 行完全重复")

@@ -25,6 +25,7 @@ from minzheng.accounts.roles import Role
 from minzheng.applications.models import OPEN_STATES, Application
 from minzheng.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from minzheng.core.money import format_amount
+from minzheng.core.text import clean_query_text
 from minzheng.programmes.eligibility import evaluate_document
 from minzheng.registry.models import Person
 from minzheng.registry.selectors import household_document
@@ -232,7 +233,7 @@ def unresolved(application: Application) -> int:
 
 def discrepancy_resolve(*, actor: User, discrepancy_id: int, resolution: str) -> Discrepancy:
     _ensure_verifier(actor)
-    text = " ".join((resolution or "").split())
+    text = " ".join((clean_query_text(resolution, "resolution") or "").split())
     if len(text) < 2:
         raise ApplicationError("verification.resolution_required", "请填写处理说明",
                                {"field": "resolution"}, status=422)  # fmt: skip
@@ -255,7 +256,7 @@ def link_review(*, actor: User, link_id: int, confirm: bool, reason: str) -> Rec
     """A worker's decision on a link in the review queue."""
     if actor.role not in LINK_REVIEWERS:
         raise PermissionDenied("verification.role", "只有街道审核员或区级审批员可以确认关联")
-    if len(" ".join((reason or "").split())) < 2:
+    if len(" ".join((clean_query_text(reason, "reason") or "").split())) < 2:
         raise ApplicationError(
             "verification.reason_required", "请填写理由", {"field": "reason"}, status=422
         )
