@@ -128,8 +128,6 @@ def test_withdrawn_case_cannot_be_acted_on(
     api: Callable[[str], Client], poor: Household, cast: Cast
 ) -> None:
     app = apply(api, poor, "dibao")
-    resident_household_app = None
-    assert resident_household_app is None
     r = act(api("community_worker"), app["id"], "withdraw", reason="申请人主动撤回")
     assert r.json()["status"] == "withdrawn"
     r = act(api("community_worker"), app["id"], "accept")

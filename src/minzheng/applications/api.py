@@ -8,9 +8,9 @@ from datetime import date
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router
 from ninja.files import UploadedFile
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
@@ -18,21 +18,12 @@ from minzheng.applications import files, selectors, services, workflow
 from minzheng.applications.models import Channel
 from minzheng.core.errors import NotFound
 from minzheng.core.pagination import paginate
+from minzheng.core.schemas import Strict, error_responses
 
 router = Router(tags=["一口式申请 applications"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-ERRORS: dict[int, Any] = {s: ErrorOut for s in (401, 403, 404, 409, 413, 415, 422)}
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+ERRORS = error_responses(401, 403, 404, 409, 413, 415, 422)
 
 
 class ApplicationIn(Strict):
@@ -210,4 +201,4 @@ def notices_get(request: HttpRequest, community_code: str) -> dict[str, Any]:
     community = selectors.community_for_notice(community_code)
     notice = selectors.public_notice(community)
     return {"community": {"code": community.code, "name": community.name},
-            "today": notice["today"], "rows": [{k: v for k, v in r.items()} for r in notice["rows"]]}  # fmt: skip
+            "today": notice["today"], "rows": notice["rows"]}  # fmt: skip

@@ -13,11 +13,10 @@ from typing import Any
 
 from minzheng.applications import workflow
 from minzheng.applications.models import Application, ApplicationLine, Channel, State
+from minzheng.applications.selectors import UNIT_LABELS
 from minzheng.core.pdf import render_pdf
 from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry.models import Division
-
-UNITS = {"yuan/month": "元/月", "yuan/year": "元/年", "yuan": "元"}
 
 
 def _ancestor(division: Division, position: int) -> Division | None:
@@ -141,7 +140,7 @@ def decision_pdf(line: ApplicationLine) -> bytes:
         "programme": labels.get(line.programme, (line.programme,))[0],
         "approved": approved,
         "amount": f"{line.amount:,.2f}" if line.amount is not None else "",
-        "unit": UNITS.get(line.unit, line.unit),
+        "unit": UNIT_LABELS.get(line.unit, line.unit),
         "start_month": f"{line.start_month:%Y年%m月}" if line.start_month else "",
         "reason": line.decision_reason.rstrip("。.")
         or ("经审核，符合条件" if approved else "经审核，不符合条件"),

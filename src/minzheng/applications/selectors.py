@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -22,10 +23,31 @@ from minzheng.applications.models import (
     State,
     Transition,
 )
-from minzheng.core.errors import NotFound
+from minzheng.core.errors import ApplicationError, NotFound
 from minzheng.core.money import format_amount
-from minzheng.programmes.eligibility import programme_labels
-from minzheng.registry.models import Division
+from minzheng.programmes.eligibility import evaluate_document, programme_labels
+from minzheng.registry.models import Division, Household
+from minzheng.registry.selectors import household_document
+from minzheng.registry.vocab import PersonState
+
+log = logging.getLogger("minzheng.applications")
+
+
+def household_results(household: Household, as_of: date) -> dict[str, dict[str, Any]]:
+    """Every programme's result for the household's registry document as of ``as_of``
+    (the engine's advice: a failure is logged and gives no suggestions)."""
+    members = list(
+        household.members.filter(state=PersonState.ACTIVE)
+        .prefetch_related("incomes")
+        .order_by("pk")
+    )
+    try:
+        return evaluate_document(household_document(household, members, reveal=False), as_of)
+    except ApplicationError:
+        raise
+    except Exception:
+        log.exception("evaluation failed for household %s", household.pk)
+        return {}
 
 
 def lines_visible(actor: User) -> QuerySet[ApplicationLine]:
@@ -100,7 +122,11 @@ def applications_list(
         qs = qs.filter(pk__in=lines.values("application_id"))
     if household is not None:
         qs = qs.filter(household_id=household)
-    return qs.select_related("household", "division", "applicant").order_by("-pk")
+    return (
+        qs.select_related("household", "division", "applicant")
+        .prefetch_related("lines")
+        .order_by("-pk")
+    )
 
 
 def application_get(actor: User, application_id: int, *, channel: str = "web") -> Application:
@@ -111,6 +137,9 @@ def application_get(actor: User, application_id: int, *, channel: str = "web") -
                           persons=[application.applicant], action=AccessAction.VIEW,
                           reason=f"查看申请 {application.number}", channel=channel)  # fmt: skip
     return application
+
+
+UNIT_LABELS = {"yuan/month": "元/月", "yuan/year": "元/年", "yuan": "元"}
 
 
 def _money(value: Any) -> str | None:
@@ -151,7 +180,7 @@ def line_out(line: ApplicationLine, actor: User, today: date) -> dict[str, Any]:
             for a in workflow.actions_for(
                 line.route, line.state, actor.role, returned_from=line.returned_from
             )
-            if not (actor.role == Role.DEPARTMENT_LIAISON and actor.department != line.department)
+            if workflow.may_act(actor, line, a)
         ],
         "steps": [
             {"step": s.name, "label": s.label, "state": s.state.value}
@@ -279,7 +308,7 @@ def public_notice(community: Division, today: date | None = None) -> dict[str, A
             "programme": labels.get(ln.programme, (ln.programme,))[0],
             "members": ln.members,
             "amount": _money(amount) or "—",
-            "unit": {"yuan/month": "元/月", "yuan/year": "元/年", "yuan": "元"}.get(ln.unit, ln.unit),
+            "unit": UNIT_LABELS.get(ln.unit, ln.unit),
             "period_start": ln.notice_starts_on,
             "period_end": ln.notice_ends_on,
         })  # fmt: skip

@@ -39,14 +39,14 @@ from minzheng.applications.models import (
     State,
     Transition,
 )
+from minzheng.applications.selectors import household_results
 from minzheng.core.crypto import lookup_hash
 from minzheng.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from minzheng.core.ids import IdNumberError, parse_id_number
 from minzheng.core.money import MoneyError, parse_amount
 from minzheng.core.text import clean_query_text
-from minzheng.programmes.eligibility import evaluate_document, programme_labels
+from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry.models import Household, Person
-from minzheng.registry.selectors import household_document
 from minzheng.registry.vocab import PersonState
 
 log = logging.getLogger("minzheng.applications")
@@ -74,25 +74,6 @@ def _reason(raw: str | None, *, required: bool = True, field: str = "reason") ->
 
 def _new_number(today: date) -> str:
     return f"SQ{today:%Y%m%d}{secrets.token_hex(3).upper()}"
-
-
-def _document_of(household: Household) -> dict[str, Any]:
-    members = list(
-        household.members.filter(state=PersonState.ACTIVE)
-        .prefetch_related("incomes")
-        .order_by("pk")
-    )
-    return household_document(household, members, reveal=False)
-
-
-def _results(household: Household, as_of: date) -> dict[str, dict[str, Any]]:
-    try:
-        return evaluate_document(_document_of(household), as_of)
-    except ApplicationError:
-        raise
-    except Exception:  # the engine's advice must never block an application
-        log.exception("evaluation failed for household %s", household.pk)
-        return {}
 
 
 def _amount_of(result: dict[str, Any] | None) -> Decimal | None:
@@ -221,7 +202,7 @@ def application_create(
             f"该户已有办理中的申请：{'、'.join(labels[p][0] for p in duplicates)}，不能重复申请",
             {"programmes": duplicates},
         )
-    results = _results(household, today)
+    results = household_results(household, today)
     suggested = [
         pid
         for pid in labels
@@ -360,12 +341,6 @@ def _refuse(lines: list[ApplicationLine], action: str, role: str) -> Application
     return ApplicationError(Code.ILLEGAL_TRANSITION, message, details, status=409)
 
 
-def _may_act(actor: User, line: ApplicationLine, action: str) -> bool:
-    if actor.role not in workflow.role_for(line.route, line.state, action):
-        return False
-    return not (actor.role == Role.DEPARTMENT_LIAISON and actor.department != line.department)
-
-
 def application_transition(
     *,
     actor: User,
@@ -410,14 +385,14 @@ def application_transition(
                     ln.route, ln.state, action, returned_from=ln.returned_from
                 ):
                     raise _refuse([ln], action, actor.role)
-                if not _may_act(actor, ln, action):
+                if not workflow.may_act(actor, ln, action):
                     raise _refuse([ln], action, actor.role)
             targets = named
         else:
             targets = [
                 ln for ln in lines
                 if workflow.next_state(ln.route, ln.state, action, returned_from=ln.returned_from)
-                and _may_act(actor, ln, action)
+                and workflow.may_act(actor, ln, action)
             ]  # fmt: skip
             if not targets:
                 raise _refuse(lines, action, actor.role)
@@ -434,11 +409,11 @@ def _verify_first(actor: User, application_id: int, today: date) -> None:
 
     The report is committed on its own, so that a worker refused for unresolved
     differences can open it and resolve them."""
-    from minzheng.verification.services import VERIFIERS, verification_run
+    from minzheng.verification.services import verification_run
 
     application = access.access_application_by_id(actor, application_id)
     waiting = application.lines.filter(state=State.VERIFICATION).exists()
-    if waiting and actor.role in VERIFIERS and actor.role == Role.COMMUNITY_WORKER:
+    if waiting and actor.role == Role.COMMUNITY_WORKER:
         verification_run(actor=actor, application_id=application_id, as_of=today)
 
 
@@ -471,7 +446,7 @@ def _prepare(
                 f"经济状况核对发现 {open_count} 处差异尚未处理，请在核对报告中逐项说明后再提交",
                 {"unresolved": open_count}, status=409,
             )  # fmt: skip
-        results = _results(application.household, today)
+        results = household_results(application.household, today)
         for ln in lines:
             result = results.get(ln.programme) or {}
             proposed = _amount_of(result)

@@ -22,11 +22,10 @@ from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.accounts.roles import Role
 from minzheng.applications import clock, letters, selectors, services, workflow
-from minzheng.applications.models import DocumentKind, State
+from minzheng.applications.models import Channel, DocumentKind, State
 from minzheng.core.errors import ApplicationError, NotFound
-from minzheng.programmes.eligibility import evaluate_document, programme_labels
+from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry.models import Division
-from minzheng.registry.selectors import household_document
 from minzheng.verification.selectors import reports_for
 from minzheng.verification.services import VERIFIERS
 
@@ -99,9 +98,6 @@ def apply(request: HttpRequest) -> HttpResponse:
             household = access.access_household_by_id(actor, int(raw_household))
         except NotFound:
             raise Http404 from None
-        members = list(household.members.filter(state="active").prefetch_related("incomes"))
-        suggestions = evaluate_document(household_document(household, members, reveal=False),
-                                        clock.today())  # fmt: skip
     if request.method == "POST":
         chosen = [p for p in request.POST.getlist("programmes") if p]
         try:
@@ -124,14 +120,14 @@ def apply(request: HttpRequest) -> HttpResponse:
                                              name=upload.name or "", content=upload.read())  # fmt: skip
                 except ApplicationError as exc:
                     messages.error(request, f"申请已提交，但材料未能上传：{exc.message}")
-            if application.division_id not in set(
-                access.divisions_visible(actor).values_list("pk", flat=True)
-            ):
+            if application.channel == Channel.CROSS_REGION:
                 messages.success(request, f"已受理跨区通办申请 {application.number}，"
                                           f"已转至 {application.division.name} 办理")  # fmt: skip
                 return redirect("application_inbox")
             messages.success(request, f"申请已提交，编号 {application.number}")
             return redirect("application_detail", application_id=application.pk)
+    if household is not None:
+        suggestions = selectors.household_results(household, clock.today())
     programmes = [
         {"id": pid, "label": label, "unit": unit,
          "eligible": bool(suggestions.get(pid, {}).get("eligible")),

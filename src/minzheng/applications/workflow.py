@@ -155,6 +155,14 @@ def role_for(route: str, state: str, action: str) -> frozenset[str]:
     return frozenset({step.role.value}) if step else frozenset()
 
 
+def may_act(actor: Any, line: Any, action: str) -> bool:
+    """Whether ``actor`` (a user) may take ``action`` on ``line`` in its current state: the
+    step's role, and for a referral the liaison of the owning department."""
+    if actor.role not in role_for(line.route, line.state, action):
+        return False
+    return not (actor.role == Role.DEPARTMENT_LIAISON and actor.department != line.department)
+
+
 def actions_for(route: str, state: str, role: str, *, returned_from: str = "") -> list[str]:
     """The actions ``role`` may take on a line of ``route`` in ``state``."""
     return [

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from minzheng.core.errors import ApplicationError
+from minzheng.core.schemas import ErrorOut
 from minzheng.programmes import schemas, services
 from minzheng.rules.evaluate import default_evaluator
 
@@ -23,12 +24,6 @@ class ProgrammeOut(Schema):
     entity: str
     unit: str
     reference: str
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
 
 
 @router.get("/programmes", response=list[ProgrammeOut], summary="救助项目目录")

@@ -10,6 +10,7 @@ from ninja import Router, Schema
 from minzheng.accounts.auth import actor_of
 from minzheng.core.errors import ValidationFailed
 from minzheng.core.pagination import Page, paginate
+from minzheng.core.schemas import error_responses
 from minzheng.registry import selectors, services
 from minzheng.registry.documents import HouseholdDoc, HouseholdPatch
 
@@ -51,19 +52,7 @@ class PersonOut(Schema):
     sex: str
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-ERRORS: dict[int, Any] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
+ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 @router.get(

@@ -101,9 +101,9 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
         table = arrow.to_pylist()
         # the schema names the header cells even when the sheet has no data rows
         _check_headers([h for h in arrow.schema.names if h and not h.startswith("__UNNAMED__")])
-        return [{k: _text(v) for k, v in row.items()} for row in table]
+        return [{k: cell_text(v) for k, v in row.items()} for row in table]
     if name.endswith(".csv"):
-        text = _decode(content)
+        text = decode_text(content)
         reader_csv = csv.DictReader(io.StringIO(text))
         headers = [h.strip() for h in (reader_csv.fieldnames or [])]
         _check_headers(headers)
@@ -112,12 +112,13 @@ def read_rows(content: bytes, filename: str) -> list[dict[str, str]]:
         for row in reader_csv:
             if None in row:
                 raise SheetError("file.extra_cells", f"第 {reader_csv.line_num} 行的列数多于表头")
-            rows.append({k: _text(v) for k, v in row.items()})
+            rows.append({k: cell_text(v) for k, v in row.items()})
         return rows
     raise SheetError("file.type", "只支持 .xlsx 或 .csv 文件")
 
 
-def _decode(content: bytes) -> str:
+def decode_text(content: bytes) -> str:
+    """CSV bytes as text: UTF-8 (with or without BOM), else GB18030."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return content.decode(encoding)
@@ -126,7 +127,7 @@ def _decode(content: bytes) -> str:
     raise SheetError("file.encoding", "无法识别文件编码，请另存为 UTF-8 的 CSV 或 .xlsx")
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     text = str(value).strip()

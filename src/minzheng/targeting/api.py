@@ -10,18 +10,13 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from minzheng.accounts.auth import actor_of
+from minzheng.core.schemas import error_responses
 from minzheng.targeting import selectors
 
 router = Router(tags=["贫困指数 targeting"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = error_responses(401, 403, 404, 422)
 
 
 class DivisionRef(Schema):

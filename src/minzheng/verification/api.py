@@ -7,31 +7,21 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router
 from ninja.files import UploadedFile
-from pydantic import ConfigDict
 
 from minzheng.accounts.auth import actor_of
 from minzheng.core.errors import ApplicationError
 from minzheng.core.pagination import paginate
+from minzheng.core.schemas import Strict, error_responses
 from minzheng.verification import feeds, selectors, services
 from minzheng.verification.layouts import IDENTITY, LAYOUTS
 
 router = Router(tags=["经济状况核对 verification"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-ERRORS: dict[int, Any] = {s: ErrorOut for s in (401, 403, 404, 409, 413, 422)}
+ERRORS = error_responses(401, 403, 404, 409, 413, 422)
 MAX_FEED_BYTES = 200 * 1024 * 1024
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReviewIn(Strict):

@@ -13,7 +13,6 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -28,9 +27,11 @@ from minzheng.core.errors import ApplicationError, PermissionDenied, ValidationF
 from minzheng.core.ids import check_char, mask_id_number
 from minzheng.core.money import MoneyError, parse_amount
 from minzheng.core.text import has_control_characters
-from minzheng.registry.models import Division, Person
+from minzheng.registry.models import Division
+from minzheng.registry.spreadsheet import SheetError, cell_text, decode_text
 from minzheng.verification.layouts import IDENTITY, LAYOUTS, Field, Layout, headers_of
 from minzheng.verification.models import Feed, FeedRecord, LinkStatus, RecordLink
+from minzheng.verification.selectors import persons_frame
 
 FEED_IMPORTERS = frozenset({Role.DISTRICT_APPROVER, Role.ADMIN})
 MAX_ROWS = 2_000_000
@@ -75,15 +76,10 @@ def read_table(content: bytes, file_name: str) -> list[dict[str, str]]:
             return [{k: _text(v) for k, v in row.items() if not k.startswith("__UNNAMED__")}
                     for row in sheet.to_pylist()]  # fmt: skip
         if name.endswith(".csv"):
-            for encoding in ("utf-8-sig", "gb18030"):
-                try:
-                    text = content.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise ApplicationError("file.encoding", "无法识别文件编码，请使用 UTF-8 或 GB18030",
-                                       status=422)  # fmt: skip
+            try:
+                text = decode_text(content)
+            except SheetError as exc:
+                raise ApplicationError(exc.code, exc.message, status=422) from None
             reader = csv.DictReader(io.StringIO(text))
             rows = []
             for row in reader:
@@ -104,10 +100,10 @@ def read_table(content: bytes, file_name: str) -> list[dict[str, str]]:
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value).strip()
-    return "" if text.lower() in {"nan", "none", "null"} else text
+    """A cell as text; "null" as a department writes it is empty, as in the registry's
+    templates "nan" and "none" are."""
+    text = cell_text(value)
+    return "" if text.lower() == "null" else text
 
 
 class _Errors:
@@ -234,28 +230,6 @@ def _parse_rows(layout: Layout, rows: list[dict[str, str]], describes_on: date) 
     return parsed
 
 
-def _persons_frame(division: Division) -> pl.DataFrame:
-    """Registry persons below ``division`` for linking; ID numbers rebuilt from the masked
-    number and the birth date (the masked part is exactly the birth date), so nothing is
-    decrypted."""
-    rows = Person.objects.filter(
-        household__division__path__startswith=division.path, state="active"
-    ).values_list("pk", "id_number_masked", "birth_date", "name", "sex", "household__address")
-    persons = list(rows)
-    return pl.DataFrame(
-        {
-            "person_id": [p[0] for p in persons],
-            "id_number": [f"{p[1][:6]}{p[2]:%Y%m%d}{p[1][14:]}" for p in persons],
-            "name": [p[3] for p in persons],
-            "birth_date": [p[2] for p in persons],
-            "sex": [p[4] for p in persons],
-            "address": [p[5] or None for p in persons],
-        },
-        schema={"person_id": pl.Int64, "id_number": pl.Utf8, "name": pl.Utf8,
-                "birth_date": pl.Date, "sex": pl.Utf8, "address": pl.Utf8},
-    )  # fmt: skip
-
-
 def records_frame(rows: list[tuple[int, str, str, date | None, str, str]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
@@ -275,7 +249,7 @@ def link_records(records: pl.DataFrame, division: Division) -> list[RecordLink]:
     """Links (unsaved) for ``records`` against the registry below ``division``."""
     from minzheng.verification.linkage import link
 
-    persons = _persons_frame(division)
+    persons = persons_frame(division)
     if records.is_empty() or persons.is_empty():
         return []
     found = link(records, persons)
@@ -347,7 +321,3 @@ def feed_import(
         feed.review,
     )
     return report
-
-
-def money(value: Any) -> Decimal:
-    return Decimal(str(value)) if value not in (None, "") else Decimal("0.00")

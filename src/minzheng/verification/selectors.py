@@ -107,6 +107,7 @@ def report_out(report: VerificationReport) -> dict[str, Any]:
 
     labels = programme_labels()
     eligibility = report.eligibility or {}
+    discrepancies = list(report.discrepancies.all())
     return {
         "id": report.pk, "application": report.application_id,
         "application_number": report.application.number, "household": report.household_id,
@@ -118,14 +119,14 @@ def report_out(report: VerificationReport) -> dict[str, Any]:
              "declared": d.declared, "found": d.found, "difference": d.difference,
              "changes_eligibility": d.changes_eligibility, "resolved": d.resolved_at is not None,
              "resolution": d.resolution or None}
-            for d in report.discrepancies.all()
+            for d in discrepancies
         ],
         "eligibility": [
             {"programme": p, "label": labels.get(p, (p,))[0],
              "declared": eligibility.get("declared", {}).get(p), "found": eligibility.get("found", {}).get(p)}
             for p in eligibility.get("programmes", [])
         ],
-        "unresolved": report.discrepancies.filter(resolved_at__isnull=True).count(),
+        "unresolved": sum(1 for d in discrepancies if d.resolved_at is None),
     }  # fmt: skip
 
 
@@ -133,10 +134,26 @@ def reports_for(application_id: int) -> QuerySet[VerificationReport]:
     return VerificationReport.objects.filter(application_id=application_id).order_by("-pk")
 
 
-def _persons_frame(division: Division) -> pl.DataFrame:
-    from minzheng.verification.feeds import _persons_frame as frame
-
-    return frame(division)
+def persons_frame(division: Division) -> pl.DataFrame:
+    """Registry persons below ``division`` for linking; ID numbers rebuilt from the masked
+    number and the birth date (the masked part is exactly the birth date), so nothing is
+    decrypted."""
+    rows = Person.objects.filter(
+        household__division__path__startswith=division.path, state="active"
+    ).values_list("pk", "id_number_masked", "birth_date", "name", "sex", "household__address")
+    persons = list(rows)
+    return pl.DataFrame(
+        {
+            "person_id": [p[0] for p in persons],
+            "id_number": [f"{p[1][:6]}{p[2]:%Y%m%d}{p[1][14:]}" for p in persons],
+            "name": [p[3] for p in persons],
+            "birth_date": [p[2] for p in persons],
+            "sex": [p[4] for p in persons],
+            "address": [p[5] or None for p in persons],
+        },
+        schema={"person_id": pl.Int64, "id_number": pl.Utf8, "name": pl.Utf8,
+                "birth_date": pl.Date, "sex": pl.Utf8, "address": pl.Utf8},
+    )  # fmt: skip
 
 
 def duplicates_and_double_recipients(
@@ -150,7 +167,7 @@ def duplicates_and_double_recipients(
     division = (
         access.access_division_by_code(actor, division_code) if division_code else actor.division
     )
-    persons = _persons_frame(division)
+    persons = persons_frame(division)
     pairs = find_duplicates(persons) if persons.height > 1 else pl.DataFrame()
     lines = (
         ApplicationLine.objects.filter(division_path__startswith=division.path)

@@ -24,12 +24,11 @@ from minzheng.accounts.models import User
 from minzheng.accounts.roles import Role
 from minzheng.applications.models import OPEN_STATES, Application
 from minzheng.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
-from minzheng.core.money import format_amount
+from minzheng.core.money import format_amount, quantize
 from minzheng.core.text import clean_query_text
 from minzheng.programmes.eligibility import evaluate_document
 from minzheng.registry.models import Person
 from minzheng.registry.selectors import household_document
-from minzheng.verification.layouts import LAYOUTS
 from minzheng.verification.models import (
     Discrepancy,
     FeedRecord,
@@ -87,7 +86,7 @@ def found_values(members: list[Person]) -> dict[str, Any]:
             elif source == "provident_fund":
                 persons[person_id]["wages"] = (_dec(v.get("wage_base_monthly")), source)
             elif source == "tax":
-                monthly = (_dec(v.get("income_annual")) / 12).quantize(CENT)
+                monthly = quantize(_dec(v.get("income_annual")) / 12)
                 persons[person_id]["total"] = (monthly, source)
     sources = {s for (s, _p) in latest}
     for name, source in (("deposits", "bank_deposits"), ("securities", "securities")):
@@ -274,7 +273,3 @@ def link_review(*, actor: User, link_id: int, confirm: bool, reason: str) -> Rec
         link.reviewed_by, link.reviewed_at = actor, timezone.now()
         link.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     return link
-
-
-def source_label(source: str) -> str:
-    return LAYOUTS[source].label if source in LAYOUTS else source
