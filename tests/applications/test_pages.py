@@ -111,3 +111,23 @@ def test_inbox_in_english_on_request(cast: Cast, poor: Household) -> None:
     worker.cookies["django_language"] = "en"
     page = worker.get("/applications/").content.decode()
     assert "Waiting for me" in page and "Overdue" in page
+
+
+def test_every_fetch_of_a_document_file_is_logged_once(cast: Cast, poor: Household) -> None:
+    from minzheng.accounts.models import AccessLog
+    from minzheng.applications.services import document_attach
+
+    application = _apply(cast, poor)
+    doc = document_attach(actor=cast.users["community_worker"], application_id=application.pk,
+                          kind="income", name="证明.pdf", content=b"%PDF-1.4\n%%EOF\n")  # fmt: skip
+    auditor = cast.client("auditor")
+    reads = AccessLog.objects.filter(actor=cast.users["auditor"])
+    # a direct download is a read of the file
+    r = auditor.get(f"/applications/{application.pk}/documents/{doc.pk}/file?download=1")
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")
+    assert reads.count() == 1
+    # the viewer page shows what the file is; the file it embeds is the one read logged
+    assert auditor.get(f"/applications/{application.pk}/documents/{doc.pk}/").status_code == 200
+    assert reads.count() == 1
+    auditor.get(f"/applications/{application.pk}/documents/{doc.pk}/file")
+    assert reads.count() == 2

@@ -316,14 +316,15 @@ def public_notice(community: Division, today: date | None = None) -> dict[str, A
 
 
 def document_get(
-    actor: User, application_id: int, document_id: int, *, channel: str = "web"
+    actor: User, application_id: int, document_id: int, *, channel: str = "web", log: bool = True
 ) -> ApplicationDocument:
-    """An attached document, only for users who may see its application; the read is logged."""
+    """An attached document, only for users who may see its application; the read of the
+    file is logged (``log=False`` for the viewer page, whose file fetch logs it)."""
     application = access.access_application_by_id(actor, application_id)
     doc = application.documents.filter(pk=document_id).first()
     if doc is None:
         raise NotFound("document.not_found", "材料不存在或无权查看")
-    if actor.role != Role.RESIDENT:
+    if log and actor.role != Role.RESIDENT:
         access_log_record(actor=actor, household=application.household,
                           persons=[application.applicant], action=AccessAction.VIEW,
                           reason=f"查看申请材料 {application.number}/{doc.pk}", channel=channel)  # fmt: skip

@@ -240,7 +240,7 @@ def upload(request: HttpRequest, application_id: int) -> HttpResponse:
 def document_view(request: HttpRequest, application_id: int, document_id: int) -> HttpResponse:
     """The document viewer: the file shown inside the page, with what it is."""
     try:
-        doc = selectors.document_get(actor_of(request), application_id, document_id)
+        doc = selectors.document_get(actor_of(request), application_id, document_id, log=False)
     except NotFound:
         raise Http404 from None
     return render(request, "applications/document.html",
@@ -250,13 +250,7 @@ def document_view(request: HttpRequest, application_id: int, document_id: int) -
 @login_required
 def document_file(request: HttpRequest, application_id: int, document_id: int) -> FileResponse:
     try:
-        doc = (
-            access.access_application_by_id(actor_of(request), application_id)
-            .documents.filter(pk=document_id)
-            .first()
-        )
-        if doc is None:
-            raise NotFound()
+        doc = selectors.document_get(actor_of(request), application_id, document_id)
         response = selectors.document_response(doc, inline=request.GET.get("download") != "1")
     except NotFound:
         raise Http404 from None
