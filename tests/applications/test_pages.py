@@ -44,6 +44,9 @@ def test_form_errors_are_shown_and_nothing_moves(cast: Cast, poor: Household) ->
                     {"action": "accept", "reason": "", "programme": "dibao"}, follow=True)  # fmt: skip
     assert "请填写理由" in r.content.decode()
     assert ApplicationLine.objects.get().state == "submitted"
+    r = worker.post(f"/applications/{application.pk}/act/",
+                    {"action": "accept", "reason": "材料齐全", "programme": "dibao"}, follow=True)  # fmt: skip
+    assert "当前：入户调查" in r.content.decode()  # the step it moved to, not the one it left
     # a program file named .pdf is refused by its content
     exe = SimpleUploadedFile("证明.pdf", b"MZ\x90\x00" * 10, content_type="application/pdf")
     r = worker.post(f"/applications/{application.pk}/documents/", {"kind": "income", "file": exe},

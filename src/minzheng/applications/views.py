@@ -212,7 +212,7 @@ def transition(request: HttpRequest, application_id: int) -> HttpResponse:
         extra = "；".join(e["message"] for e in details) if details else ""
         messages.error(request, exc.message + (f"：{extra}" if extra else ""))
     else:
-        names = "、".join(f"{t.line.get_state_display()}" for t in moved)
+        names = "、".join(State(t.to_state).label for t in moved)
         messages.success(request, f"已办理：{workflow.ACTIONS[moved[0].action]}（当前：{names}）")
     return redirect("application_detail", application_id=application_id)
 
