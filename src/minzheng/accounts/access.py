@@ -25,6 +25,7 @@ from minzheng.registry.models import Division, Household, Person
 if TYPE_CHECKING:
     from minzheng.accounts.models import AccessLog, User
     from minzheng.applications.models import Application
+    from minzheng.benefits.models import Entitlement, Payment, PayrollRun
 
 
 def _is_staff_reader(actor: User) -> bool:
@@ -141,3 +142,71 @@ def access_application_by_id(actor: User, application_id: int) -> Application:
     if application is None:
         raise NotFound("application.not_found", "申请不存在或不在您的管辖范围内")
     return application
+
+
+# -- the benefits ledger -------------------------------------------------------------------
+
+# Staff who read entitlements and payments in their jurisdiction.
+BENEFIT_READERS = frozenset(
+    {Role.COMMUNITY_WORKER, Role.STREET_REVIEWER, Role.DISTRICT_APPROVER, Role.AUDITOR, Role.ADMIN}
+)
+# Staff who read payroll runs, bank files and the journal (district finance and audit).
+PAYROLL_READERS = frozenset({Role.DISTRICT_APPROVER, Role.AUDITOR, Role.ADMIN})
+
+
+def _benefit_path(actor: User, readers: frozenset[str]) -> str | None:
+    if not actor.is_active or actor.role not in readers or actor.division is None:
+        return None
+    return actor.division.path
+
+
+def entitlements_visible(actor: User) -> QuerySet[Entitlement]:
+    """Entitlements of households in the actor's jurisdiction (a resident: their own)."""
+    from minzheng.benefits.models import Entitlement
+
+    if actor.is_active and actor.role == Role.RESIDENT and actor.household_id is not None:
+        return Entitlement.objects.filter(household_id=actor.household_id)
+    path = _benefit_path(actor, BENEFIT_READERS)
+    if path is None:
+        return Entitlement.objects.none()
+    return Entitlement.objects.filter(division_path__startswith=path)
+
+
+def access_entitlement_by_id(actor: User, entitlement_id: int) -> Entitlement:
+    found = (
+        entitlements_visible(actor)
+        .select_related("household", "payee")
+        .filter(pk=entitlement_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound("entitlement.not_found", "救助待遇不存在或不在您的管辖范围内")
+    return found
+
+
+def payments_visible(actor: User) -> QuerySet[Payment]:
+    from minzheng.benefits.models import Payment
+
+    if actor.is_active and actor.role == Role.RESIDENT and actor.household_id is not None:
+        return Payment.objects.filter(household_id=actor.household_id)
+    path = _benefit_path(actor, BENEFIT_READERS)
+    if path is None:
+        return Payment.objects.none()
+    return Payment.objects.filter(division_path__startswith=path)
+
+
+def payrolls_visible(actor: User) -> QuerySet[PayrollRun]:
+    """Payroll runs whose division lies in the actor's jurisdiction (finance and audit)."""
+    from minzheng.benefits.models import PayrollRun
+
+    path = _benefit_path(actor, PAYROLL_READERS)
+    if path is None:
+        return PayrollRun.objects.none()
+    return PayrollRun.objects.filter(division_path__startswith=path)
+
+
+def access_payroll_by_id(actor: User, run_id: int) -> PayrollRun:
+    found = payrolls_visible(actor).select_related("division").filter(pk=run_id).first()
+    if found is None:
+        raise NotFound("payroll.not_found", "发放批次不存在或不在您的管辖范围内")
+    return found

@@ -521,6 +521,12 @@ def _move(
         actor_role=actor.role, reason=reason, data=extra.get("data", {}),
     )  # fmt: skip
     log.info("line %s %s: %s -> %s by %s", line.pk, action, line.state, to_state, actor.pk)
+    if to_state == State.APPROVED:
+        # the decision becomes an entitlement in the same transaction
+        from minzheng.benefits.services import entitlement_from_line
+
+        line.refresh_from_db()
+        entitlement_from_line(line, actor)
     return transition
 
 

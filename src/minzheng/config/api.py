@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from minzheng.accounts.api import router as accounts_router
 from minzheng.accounts.auth import BearerToken
 from minzheng.applications.api import router as applications_router
+from minzheng.benefits.api import router as benefits_router
 from minzheng.core.errors import ApplicationError
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
@@ -39,6 +40,7 @@ api.add_router("/", programmes_router)
 api.add_router("/", applications_router)
 api.add_router("/", verification_router)
 api.add_router("/", targeting_router)
+api.add_router("/", benefits_router)
 
 
 def _error(

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "minzheng.applications",
     "minzheng.verification",
     "minzheng.targeting",
+    "minzheng.benefits",
 ]
 
 MIDDLEWARE = [

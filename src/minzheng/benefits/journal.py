@@ -1,0 +1,113 @@
+"""The double-entry journal behind payments, kept per programme and period.
+
+    approval   Dr 救助支出 expense        Cr 应付救助对象款 payable     (new money owed)
+               Dr 退回待重发 returned      Cr 应付救助对象款 payable     (a re-issue)
+               Dr 应付救助对象款 payable    Cr 救助支出 expense          (a recovery)
+    transfer   Dr 应付救助对象款 payable    Cr 银行存款 bank              (the bank file)
+    return     Dr 银行存款 bank             Cr 退回待重发 returned        (failed payments)
+
+So at any time, per programme: expense = net money granted; payable = approved but not
+yet sent; bank (a credit balance) = sent − returned, i.e. what reached people;
+returned = failed and not yet re-issued. Every entry balances; the tests check it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from .models import Account, JournalEntry, JournalLine, PayrollRun
+
+if TYPE_CHECKING:
+    from minzheng.accounts.models import User
+
+ZERO = Decimal("0.00")
+
+
+def _fen(column: str) -> str:
+    return f"SUM(CAST(ROUND({column} * 100) AS BIGINT))"
+
+
+def _post(run: PayrollRun, actor: User, kind: str, programme: str, memo: str,
+          legs: list[tuple[str, Decimal, Decimal]]) -> JournalEntry | None:  # fmt: skip
+    legs = [(acc, d, c) for acc, d, c in legs if d or c]
+    if not legs:
+        return None
+    debit = sum((d for _, d, _ in legs), ZERO)
+    credit = sum((c for _, _, c in legs), ZERO)
+    if debit != credit:  # a bug, never bad input: refuse to write an unbalanced entry
+        raise AssertionError(f"unbalanced journal entry {kind} {programme}: {debit} != {credit}")
+    entry = JournalEntry.objects.create(kind=kind, run=run, period=run.period,
+                                        programme=programme, memo=memo[:200], actor=actor)  # fmt: skip
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, account=acc, programme=programme, period=run.period,
+                    debit=d, credit=c)
+        for acc, d, c in legs
+    )  # fmt: skip
+    return entry
+
+
+def post_approval(run: PayrollRun, actor: User) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT programme, kind, "
+            f"{_fen('CASE WHEN amount > 0 THEN amount ELSE 0 END')}, "
+            f"{_fen('CASE WHEN amount < 0 THEN -amount ELSE 0 END')} "
+            "FROM benefits_payment WHERE run_id = %s GROUP BY programme, kind",
+            [run.pk],
+        )
+        rows = cur.fetchall()
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for programme, kind, pos, neg in rows:
+        sums[programme]["reissue" if kind == "reissue" else "new"] += Decimal(int(pos or 0)) / 100
+        sums[programme]["recovery"] += Decimal(int(neg or 0)) / 100
+    for programme, s in sorted(sums.items()):
+        _post(run, actor, JournalEntry.Kind.APPROVAL, programme,
+              f"{run.number} 发放审批", [
+                  (Account.EXPENSE, s["new"], ZERO),
+                  (Account.RETURNED, s["reissue"], ZERO),
+                  (Account.PAYABLE, ZERO, s["new"] + s["reissue"]),
+                  (Account.PAYABLE, s["recovery"], ZERO),
+                  (Account.EXPENSE, ZERO, s["recovery"]),
+              ])  # fmt: skip
+
+
+def post_transfer(run: PayrollRun, actor: User, by_programme: dict[str, Decimal]) -> None:
+    for programme, amount in sorted(by_programme.items()):
+        _post(run, actor, JournalEntry.Kind.TRANSFER, programme, f"{run.number} 银行代发",
+              [(Account.PAYABLE, amount, ZERO), (Account.BANK, ZERO, amount)])  # fmt: skip
+
+
+def post_return(run: PayrollRun, actor: User, by_programme: dict[str, Decimal]) -> None:
+    for programme, amount in sorted(by_programme.items()):
+        _post(run, actor, JournalEntry.Kind.RETURN, programme, f"{run.number} 银行退回",
+              [(Account.BANK, amount, ZERO), (Account.RETURNED, ZERO, amount)])  # fmt: skip
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+# The side on which each account normally carries its balance.
+DEBIT_NORMAL = frozenset({Account.EXPENSE})
+
+
+def balances(lines: QuerySet[JournalLine]) -> list[dict[str, Any]]:
+    """Debits, credits and balance per programme, period and account."""
+    out: dict[tuple[str, date, str], list[Decimal]] = {}
+    for programme, period, account, debit, credit in lines.values_list(
+        "programme", "period", "account", "debit", "credit"
+    ).iterator():
+        row = out.setdefault((programme, period, account), [ZERO, ZERO])
+        row[0] += debit
+        row[1] += credit
+    result = []
+    for (programme, period, account), (debit, credit) in sorted(out.items()):
+        balance = debit - credit if account in DEBIT_NORMAL else credit - debit
+        result.append({"programme": programme, "period": period.strftime("%Y-%m"),
+                       "account": account, "account_label": Account(account).label,
+                       "debit": debit, "credit": credit, "balance": balance})  # fmt: skip
+    return result
