@@ -26,6 +26,8 @@ import_app = typer.Typer(help="导入数据 / Import data", no_args_is_help=True
 export_app = typer.Typer(help="导出数据 / Export data", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+payroll_app = typer.Typer(help="救助资金发放 / Benefit payrolls", no_args_is_help=True)
+app.add_typer(payroll_app, name="payroll")
 err = Console(stderr=True)
 
 
@@ -402,6 +404,93 @@ def _write_long(frame: Any, fmt: OutFormat, output: Path | None) -> None:
         frame.write_csv(output)
     else:
         sys.stdout.write(frame.write_csv())
+
+
+def _payroll_user(name: str) -> Any:
+    from minzheng.accounts.models import User
+
+    user = User.objects.filter(username=name, is_active=True).first()
+    if user is None:
+        err.print(f"错误：用户 {name} 不存在 / no such user")
+        raise typer.Exit(1)
+    return user
+
+
+def _payroll_done(fmt: Format, run: Any) -> None:
+    from minzheng.benefits.selectors import payroll_out
+
+    out = payroll_out(run)
+    _emit(fmt, out, f"批次 {run.number}（#{run.pk}）：{run.get_status_display()}，"
+                    f"{run.line_count} 笔，合计 {run.line_amount:.2f} 元")  # fmt: skip
+
+
+@payroll_app.command("create")
+def payroll_create(
+    period: Annotated[str, typer.Argument(help="发放月份 YYYY-MM")],
+    user: Annotated[str, typer.Option("--user", help="制表人（区级审批员）用户名")],
+    division: Annotated[
+        str | None, typer.Option(help="区或街道区划代码，缺省为制表人所在区划")
+    ] = None,
+    execute: Annotated[bool, typer.Option("--execute/--queue-only", help="创建后立即计算")] = True,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """创建并计算某月的发放批次 / Create (and compute) the payroll of a month."""
+    _setup()
+    from minzheng.benefits import payroll
+    from minzheng.core.errors import ApplicationError
+
+    try:
+        run = payroll.payroll_create(actor=_payroll_user(user), period=period, division=division)
+    except ApplicationError as exc:
+        _reject(fmt, exc)
+        raise typer.Exit(1) from None
+    if execute:
+        with _progress() as bar:
+            task = bar.add_task("计算发放 / computing", total=None)
+            run = payroll.payroll_execute(
+                run.pk, on_progress=lambda d, t: bar.update(task, completed=d, total=t)
+            )
+    _payroll_done(fmt, run)
+
+
+@payroll_app.command("execute")
+def payroll_execute(
+    run_id: Annotated[int, typer.Argument(help="发放批次 id")],
+    chunk: Annotated[int, typer.Option(help="每批计算的待遇数")] = 50_000,
+    pause: Annotated[float, typer.Option(help="每批之后暂停的秒数（测试中断恢复用）")] = 0.0,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """计算（或中断后继续计算）发放批次 / Compute, or resume computing, a payroll run."""
+    _setup()
+    from minzheng.benefits import payroll
+
+    with _progress() as bar:
+        task = bar.add_task("计算发放 / computing", total=None)
+        run = payroll.payroll_execute(
+            run_id, chunk=chunk, pause=pause,
+            on_progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )  # fmt: skip
+    _payroll_done(fmt, run)
+
+
+@payroll_app.command("approve")
+def payroll_approve(
+    run_id: Annotated[int, typer.Argument(help="发放批次 id")],
+    user: Annotated[str, typer.Option("--user", help="审批人（另一名区级审批员）用户名")],
+    reason: Annotated[str, typer.Option(help="审批意见")] = "同意发放",
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """审批发放批次（四眼原则）/ Approve a payroll run (four eyes)."""
+    _setup()
+    from minzheng.benefits import payroll
+    from minzheng.core.errors import ApplicationError
+
+    try:
+        run = payroll.payroll_approve(actor=_payroll_user(user), run_id=run_id, reason=reason)
+    except ApplicationError as exc:
+        _reject(fmt, exc)
+        raise typer.Exit(1) from None
+    _payroll_done(fmt, run)
 
 
 @app.command("evaluate-registry")
