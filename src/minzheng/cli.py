@@ -103,7 +103,7 @@ def demo(
             households, seed, progress=lambda done, total: bar.update(task, completed=done)
         )
     logins = demo_users(seed) if users else []
-    cases = 0
+    cases = entitlements = 0
     if logins:
         from minzheng.demo.applications import demo_applications
         from minzheng.demo.services import demo_community
@@ -113,10 +113,14 @@ def demo(
             from minzheng.demo.applications import demo_feeds
 
             demo_feeds(demo_community(seed))
+        from minzheng.demo.benefits import demo_benefits
+
+        entitlements = demo_benefits()
     payload = {
         "ok": True,
         "households_added": added,
         "applications_added": cases,
+        "entitlements_added": entitlements,
         "users": [
             {"username": u.username, "role": u.role, "password": DEMO_PASSWORD} for u in logins
         ],
@@ -124,6 +128,8 @@ def demo(
     lines = [f"新增演示家庭 {added} 户" if added else "演示数据已存在，未重复加载"]
     if cases:
         lines.append(f"新增演示申请 {cases} 件（各办理环节均有）")
+    if entitlements:
+        lines.append(f"新增救助待遇 {entitlements} 项，已发放两个月，本月发放待复核审批")
     if logins:
         lines.append(f"演示账户（密码均为 {DEMO_PASSWORD}）：")
         lines += [f"  {u.username:10s} {u.role:20s} {u.division}" for u in logins]

@@ -361,3 +361,33 @@ def amount_at(ent: Entitlement, month: date) -> Decimal:
         .first()
     )
     return row if row is not None else Decimal("0.00")
+
+
+def entitlement_migrate(*, household_id: int, programme: str, amount: Decimal, start_month: date,
+                        payee_id: int | None, reason: str) -> Entitlement | None:  # fmt: skip
+    """An existing recipient carried over from the previous system (存量对象), settled up to
+    the month before ``start_month``; None if the household already has one."""
+    from minzheng.registry.models import Household
+
+    unit = payroll_unit(programme)
+    if unit is None or amount <= 0:
+        return None
+    with transaction.atomic():
+        household = Household.objects.select_related("division").get(pk=household_id)
+        if Entitlement.objects.filter(household=household, programme=programme,
+                                      status__in=LIVE_STATUSES).exists():  # fmt: skip
+            return None
+        review_class = review_class_for(household.pk, start_month)
+        ent = Entitlement.objects.create(
+            household=household, payee_id=payee_id, programme=programme,
+            division_id=household.division_id, division_path=household.division.path,
+            amount=amount, amount_from=start_month, one_off=unit == "once",
+            start_month=start_month, end_month=start_month if unit == "once" else None,
+            review_class=review_class, next_review_on=next_review(programme, review_class, start_month),
+            settled_through=add_months(start_month, -1),
+        )  # fmt: skip
+        EntitlementAmount.objects.create(entitlement=ent, from_month=start_month, amount=amount,
+                                         cause=reason[:200])  # fmt: skip
+        _event(ent, EntitlementEvent.Kind.CREATED, reason, None, month=start_month, new=amount,
+               data={"migrated": True})  # fmt: skip
+    return ent

@@ -15,6 +15,7 @@ from minzheng.accounts.api import router as accounts_router
 from minzheng.accounts.auth import BearerToken
 from minzheng.applications.api import router as applications_router
 from minzheng.benefits.api import router as benefits_router
+from minzheng.benefits.api_cascade import router as cascade_router
 from minzheng.core.errors import ApplicationError
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
@@ -41,6 +42,7 @@ api.add_router("/", applications_router)
 api.add_router("/", verification_router)
 api.add_router("/", targeting_router)
 api.add_router("/", benefits_router)
+api.add_router("/", cascade_router)
 
 
 def _error(

@@ -68,6 +68,7 @@ def demo_users(seed: int = 0, password: str = DEMO_PASSWORD) -> list[DemoLogin]:
         DemoLogin("worker", Role.COMMUNITY_WORKER, community),
         DemoLogin("reviewer", Role.STREET_REVIEWER, DEMO_COMMUNITY_STREET),
         DemoLogin("approver", Role.DISTRICT_APPROVER, "110102"),
+        DemoLogin("approver2", Role.DISTRICT_APPROVER, "110102"),
         DemoLogin("liaison", Role.DEPARTMENT_LIAISON, "110102", "human_resources"),
         DemoLogin("provider", Role.SERVICE_PROVIDER, "110102"),
         DemoLogin("auditor", Role.AUDITOR, "110000"),
