@@ -515,7 +515,7 @@ def evaluate_registry(
     from minzheng.programmes import services
     from minzheng.programmes.models import EvaluationRun, RunStatus
 
-    if once and EvaluationRun.objects.filter(status=RunStatus.DONE).exists():
+    if once and EvaluationRun.objects.filter(status=RunStatus.DONE, division__isnull=True).exists():
         typer.echo("已有完成的全库评估，跳过 / a completed evaluation exists, skipped")
         return
 
