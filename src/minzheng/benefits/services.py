@@ -107,6 +107,16 @@ def _event(ent: Entitlement, kind: str, reason: str, actor: User | None, *,
     )  # fmt: skip
 
 
+def review_schedule_set(ent: Entitlement, **fields: Any) -> None:
+    """Set the review class or next review date: not a payable fact, so a payroll
+    preview computed before it stays valid (``changed_at`` is left alone)."""
+    allowed = {"review_class", "next_review_on"}
+    if set(fields) - allowed:
+        raise ValueError(f"only {allowed} may be set here")
+    Entitlement.objects.filter(pk=ent.pk).update(**fields)
+    ent.refresh_from_db()
+
+
 def _touch(ent: Entitlement, month: date | None, **fields: Any) -> None:
     """Save ``fields``; a change reaching into settled months marks the entitlement dirty."""
     if month is not None and ent.settled_through is not None and month <= ent.settled_through:
