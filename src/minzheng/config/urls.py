@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("minzheng.applications.urls")),
     path("", include("minzheng.verification.urls")),
     path("", include("minzheng.targeting.urls")),
+    path("benefits/", include("minzheng.benefits.urls")),
 ]
