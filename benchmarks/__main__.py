@@ -1,19 +1,20 @@
 """Run the benchmarks and print one table: ``python -m benchmarks [--quick] [NAME ...]``.
 
 NAME is any of ``import``, ``search``, ``generate``, ``rules``, ``inbox``, ``linkage``,
-``poverty_index`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every benchmark
-10x smaller (``rules``: 20,000 households, no 10 M and no Spark 1 M; ``inbox``: 10,000 open
-lines; ``linkage``: 20,000 records × 20,000 persons; ``poverty_index``: 20,000 households),
-as a smoke run. Figures are measurements compared with the issue's targets; a missed target
-is reported, not raised. The exit status is non-zero only when a benchmark could not run to
+``poverty_index``, ``payroll`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every
+benchmark 10x smaller (``rules``: 20,000 households, no 10 M and no Spark 1 M; ``inbox``:
+10,000 open lines; ``linkage``: 20,000 records × 20,000 persons; ``poverty_index``: 20,000
+households; ``payroll``: 20,000 entitlements), as a smoke run. Figures are measurements
+compared with the issue's targets; a missed target is reported, not raised. The exit status is non-zero only when a benchmark could not run to
 the end (ERROR). Results are also written to ``var/bench/results[-quick].json``.
 
 PostgreSQL is ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/minzheng_bench``,
 dropped and re-created by the import benchmark); the search benchmark keeps its 1 M persons in
 ``minzheng_bench_search`` (``…_quick``) on the same server between runs, so only the first run
 pays for loading (``python -m benchmarks.bench_search --reload`` loads again); the inbox
-benchmark drops and re-creates ``minzheng_bench_inbox`` (``…_quick``) on every run. Without a
-reachable PostgreSQL those rows are SKIP.
+benchmark drops and re-creates ``minzheng_bench_inbox`` (``…_quick``) on every run, the
+payroll benchmark ``minzheng_bench_payroll`` (``…_quick``). Without a reachable PostgreSQL
+those rows are SKIP.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from benchmarks import (
     bench_import,
     bench_inbox,
     bench_linkage,
+    bench_payroll,
     bench_poverty_index,
     bench_rules,
     bench_search,
@@ -52,6 +54,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[dict[str, Any]]]] = {
     "inbox": bench_inbox.run,
     "linkage": bench_linkage.run,
     "poverty_index": bench_poverty_index.run,
+    "payroll": bench_payroll.run,
 }
 
 

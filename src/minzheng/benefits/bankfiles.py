@@ -87,10 +87,12 @@ def bank_file_export(*, actor: User, run_id: int) -> BankBatch:
         sending = [(e, ref, p, amount) for e, ref, p, amount in transfers if amount > 0]
         if any(amount < 0 for *_, amount in transfers):  # compute() never leaves one
             raise AssertionError(f"negative transfer in {run.number}")
+        # The run's entitlements by subquery, not a list of ids: a million ids is more
+        # than SQLite takes as parameters (and a very long statement on PostgreSQL).
         accounts = {
             pk: (name, bank, token)
             for pk, name, bank, token in Entitlement.objects.filter(
-                pk__in=[e for e, *_ in sending]
+                pk__in=Payment.objects.filter(run=run).values("entitlement_id")
             ).values_list("pk", "account_name", "bank_code", "account_encrypted").iterator()
         }  # fmt: skip
         labels = programme_labels()
@@ -272,9 +274,13 @@ def bank_return_import(*, actor: User, run_id: int, content: bytes) -> dict[str,
         )  # fmt: skip
         first_failed: dict[int, Any] = {}
         by_programme: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        recoveries: dict[str, Decimal] = defaultdict(lambda: ZERO)  # netted, so not recovered
         for ent, period, programme, amount in failed_rows:
             first_failed[ent] = min(period, first_failed.get(ent, period))
-            by_programme[programme] += amount
+            if amount < 0:
+                recoveries[programme] -= amount
+            else:
+                by_programme[programme] += amount
         for ent, period in first_failed.items():
             Entitlement.objects.filter(pk=ent).filter(
                 Q(dirty_from__isnull=True) | Q(dirty_from__gt=period)
@@ -285,7 +291,7 @@ def bank_return_import(*, actor: User, run_id: int, content: bytes) -> dict[str,
             return_sha256=hashlib.sha256(content).hexdigest(), return_imported_by=actor,
             return_imported_at=now, failed_count=len(failed), failed_total=failed_total,
         )  # fmt: skip
-        journal.post_return(run, actor, dict(by_programme))
+        journal.post_return(run, actor, dict(by_programme), dict(recoveries))
         PayrollRun.objects.filter(pk=run.pk).update(status=PayrollStatus.RECONCILED)
         run.refresh_from_db()
     log.info("bank return for %s: %s failed (%s)", run.number, len(failed), failed_total)

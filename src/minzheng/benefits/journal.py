@@ -5,10 +5,15 @@
                Dr 应付救助对象款 payable    Cr 救助支出 expense          (a recovery)
     transfer   Dr 应付救助对象款 payable    Cr 银行存款 bank              (the bank file)
     return     Dr 银行存款 bank             Cr 退回待重发 returned        (failed payments)
+               Dr 救助支出 expense                                       (a failed recovery:
+                                                                          not recovered)
 
 So at any time, per programme: expense = net money granted; payable = approved but not
 yet sent; bank (a credit balance) = sent − returned, i.e. what reached people;
 returned = failed and not yet re-issued. Every entry balances; the tests check it.
+A recovery travels netted inside a transfer: when the bank returns that transfer, the
+recovery did not happen (the next payroll computes it again), so it goes back to
+expense and only the failed money owed to the person waits in returned.
 """
 
 from __future__ import annotations
@@ -83,10 +88,17 @@ def post_transfer(run: PayrollRun, actor: User, by_programme: dict[str, Decimal]
               [(Account.PAYABLE, amount, ZERO), (Account.BANK, ZERO, amount)])  # fmt: skip
 
 
-def post_return(run: PayrollRun, actor: User, by_programme: dict[str, Decimal]) -> None:
-    for programme, amount in sorted(by_programme.items()):
+def post_return(run: PayrollRun, actor: User, by_programme: dict[str, Decimal],
+                recoveries: dict[str, Decimal] | None = None) -> None:  # fmt: skip
+    """``by_programme``: the failed money owed (positive payments); ``recoveries``: the
+    failed recoveries netted in the same transfers (positive figures)."""
+    recoveries = recoveries or {}
+    for programme in sorted(set(by_programme) | set(recoveries)):
+        owed = by_programme.get(programme, ZERO)
+        undone = recoveries.get(programme, ZERO)
         _post(run, actor, JournalEntry.Kind.RETURN, programme, f"{run.number} 银行退回",
-              [(Account.BANK, amount, ZERO), (Account.RETURNED, ZERO, amount)])  # fmt: skip
+              [(Account.BANK, owed - undone, ZERO), (Account.EXPENSE, undone, ZERO),
+               (Account.RETURNED, ZERO, owed)])  # fmt: skip
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -301,21 +301,20 @@ def _slow(run: PayrollRun, ids: list[int]) -> tuple[list[PayrollLine], dict[str,
         + [add_months(e.settled_through, 1) if e.settled_through else e.start_month for e in ents],
         default=run.period,
     )
-    paid: dict[tuple[int, str], list[Paid]] = defaultdict(list)
+    # each entitlement's own payments: another entitlement of the household for the same
+    # programme (an earlier one-off grant) has its own months and its own money
+    paid: dict[int, list[Paid]] = defaultdict(list)
     rows = list(
-        Payment.objects.filter(
-            household_id__in={e.household_id for e in ents},
-            programme__in={e.programme for e in ents}, period__gte=earliest,
-        ).values_list("pk", "household_id", "programme", "period", "kind", "amount", "status",
-                      "reissue_ready")
+        Payment.objects.filter(entitlement_id__in=ids, period__gte=earliest).values_list(
+            "pk", "entitlement_id", "period", "kind", "amount", "status", "reissue_ready")
     )  # fmt: skip
     reissued = set(
         Payment.objects.filter(reissue_of_id__in=[r[0] for r in rows]).values_list(
             "reissue_of_id", flat=True
         )
     )
-    for pk, hh, prog, period, kind, amount, status, ready in rows:
-        paid[(hh, prog)].append(Paid(pk, period, kind, amount, status, ready, pk in reissued))
+    for pk, ent_id, period, kind, amount, status, ready in rows:
+        paid[ent_id].append(Paid(pk, period, kind, amount, status, ready, pk in reissued))
     lines: list[PayrollLine] = []
     carry: dict[str, str] = {}
     held: list[dict[str, Any]] = []
@@ -323,7 +322,7 @@ def _slow(run: PayrollRun, ids: list[int]) -> tuple[list[PayrollLine], dict[str,
         schedule = Schedule(start=e.start_month, end=e.end_month,
                             amounts=tuple(amounts[e.pk]), suspensions=tuple(suspensions[e.pk]))  # fmt: skip
         out = compute(schedule, period=run.period, settled_through=e.settled_through,
-                      dirty_from=e.dirty_from, paid=paid[(e.household_id, e.programme)],
+                      dirty_from=e.dirty_from, paid=paid[e.pk],
                       has_account=bool(e.account_masked))  # fmt: skip
         for month, kind, amount, ref in out.lines:
             lines.append(PayrollLine(run=run, entitlement_id=e.pk, household_id=e.household_id,

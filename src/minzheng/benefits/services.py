@@ -133,21 +133,39 @@ def entitlement_from_line(line: ApplicationLine, actor: User) -> Entitlement | N
     """The entitlement an approved decision creates (called in the approval's transaction).
 
     A decision for a programme the household already receives changes that entitlement's
-    amount from the decision's start month instead of opening a second one."""
+    amount from the decision's start month instead of opening a second one. A monthly
+    decision has no end: an entitlement of the programme that ended (or is to end)
+    continues, the months between its end and the decision owing nothing. A one-off grant
+    whose month has passed is left as it was, and the new grant is a new entitlement."""
     unit = payroll_unit(line.programme)
     if unit is None or line.amount is None or line.amount <= 0 or line.start_month is None:
         return None
     household = line.household
-    existing = (
-        Entitlement.objects.select_for_update()
-        .filter(household=household, programme=line.programme, status__in=LIVE_STATUSES)
-        .first()
-    )
-    reason = f"审批决定 {line.application.number}：{line.decision_reason}"[:500]
-    if existing is not None:
-        return _amount_change(existing, line.start_month, line.amount, reason, actor,
-                              kind=EntitlementEvent.Kind.AMOUNT)  # fmt: skip
     start = line.start_month
+    rows = Entitlement.objects.select_for_update().filter(household=household,
+                                                          programme=line.programme)  # fmt: skip
+    existing = rows.filter(status__in=LIVE_STATUSES).first()
+    if existing is None and unit == "monthly":
+        existing = rows.filter(status=EntitlementStatus.ENDED).last()
+    reason = f"审批决定 {line.application.number}：{line.decision_reason}"[:500]
+    if existing is not None and existing.one_off and existing.start_month < start:
+        if existing.status != EntitlementStatus.ENDED:  # paid in its month; it is done
+            _touch(existing, None, status=EntitlementStatus.ENDED, status_reason=reason)
+            _event(existing, EntitlementEvent.Kind.ENDED, reason, actor, month=existing.end_month)
+        existing = None
+    if existing is not None:
+        if existing.end_month is not None and not existing.one_off:
+            gap = add_months(existing.end_month, 1)  # nothing due from here to the decision
+            EntitlementAmount.objects.filter(entitlement=existing, from_month__gte=gap).delete()
+            if gap < start:
+                EntitlementAmount.objects.create(entitlement=existing, from_month=gap,
+                                                 amount=Decimal("0.00"), cause=reason[:200])  # fmt: skip
+            _touch(existing, None, end_month=None, status_reason="",
+                   next_review_on=next_review(line.programme, existing.review_class, start),
+                   **({"status": EntitlementStatus.ACTIVE}
+                      if existing.status == EntitlementStatus.ENDED else {}))  # fmt: skip
+        return _amount_change(existing, start, line.amount, reason, actor,
+                              kind=EntitlementEvent.Kind.AMOUNT)  # fmt: skip
     review_class = review_class_for(household.pk, clock.today())
     ent = Entitlement.objects.create(
         household=household, payee=line.application.applicant, programme=line.programme,
@@ -187,14 +205,17 @@ def entitlement_account_set(
     why = reason_text(reason or "登记银行账户")
     with transaction.atomic():
         ent = _writable(actor, entitlement_id)
-        if ent.status == EntitlementStatus.ENDED:
-            raise ApplicationError(Code.ENTITLEMENT_ENDED, "待遇已终止，不能变更账户", status=409)
         old = ent.account_masked
         failed = list(
             Payment.objects.select_for_update(of=("self",))
             .filter(entitlement=ent, status=PaymentStatus.FAILED, reissue__isnull=True)
             .order_by("pk")
         )
+        # an ended entitlement may still owe money (months not yet paid, a failed
+        # payment): its account can be recorded until everything is paid
+        if ent.status == EntitlementStatus.ENDED and not failed and not _still_open(ent):
+            raise ApplicationError(Code.ENTITLEMENT_ENDED, "待遇已终止且无待发款项，不能变更账户",
+                                   status=409)  # fmt: skip
         Payment.objects.filter(pk__in=[p.pk for p in failed]).update(reissue_ready=True)
         earliest = min((p.period for p in failed), default=None)
         fields: dict[str, Any] = dict(
@@ -209,6 +230,14 @@ def entitlement_account_set(
                data={"old": old, "new": account.masked, "bank_code": account.bank_code,
                      "reissue_ready": [p.pk for p in failed]})  # fmt: skip
     return ent
+
+
+def _still_open(ent: Entitlement) -> bool:
+    """Months the payroll has still to look at (not settled through the end, or dirty)."""
+    return ent.dirty_from is not None or (
+        ent.end_month is not None
+        and (ent.settled_through is None or ent.settled_through < ent.end_month)
+    )
 
 
 def entitlement_suspend(*, actor: User, entitlement_id: int, from_month: Any, reason: Any) -> Entitlement:  # fmt: skip
