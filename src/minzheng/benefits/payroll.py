@@ -122,8 +122,13 @@ def compute(
     dirty_from: date | None,
     paid: Iterable[Paid],
     has_account: bool,
+    taken: frozenset[date] = frozenset(),
 ) -> Outcome:
-    """The lines one entitlement needs in the payroll for ``period``."""
+    """The lines one entitlement needs in the payroll for ``period``.
+
+    ``taken``: months in which another entitlement of the same household and programme
+    already has the month's own payment (the database allows one), so this one's money
+    for such a month travels as an adjustment."""
     lo = schedule.start if settled_through is None else add_months(settled_through, 1)
     if dirty_from is not None:
         lo = min(lo, dirty_from)
@@ -154,7 +159,7 @@ def compute(
                 diff -= amount
         if diff == 0:
             continue
-        has_base = any(p.kind in BASE_KINDS for p in records)
+        has_base = month in taken or any(p.kind in BASE_KINDS for p in records)
         kind: str
         if diff > 0:
             kind = PaymentKind.ADJUSTMENT if has_base else (
@@ -315,6 +320,14 @@ def _slow(run: PayrollRun, ids: list[int]) -> tuple[list[PayrollLine], dict[str,
     )
     for pk, ent_id, period, kind, amount, status, ready in rows:
         paid[ent_id].append(Paid(pk, period, kind, amount, status, ready, pk in reissued))
+    taken: dict[tuple[int, str], list[tuple[date, int]]] = defaultdict(list)
+    for hh, prog, period, owner in (
+        Payment.objects.filter(household_id__in={e.household_id for e in ents},
+                               programme__in={e.programme for e in ents}, period__gte=earliest,
+                               kind__in=BASE_KINDS)
+        .values_list("household_id", "programme", "period", "entitlement_id")
+    ):  # fmt: skip
+        taken[(hh, prog)].append((period, owner))
     lines: list[PayrollLine] = []
     carry: dict[str, str] = {}
     held: list[dict[str, Any]] = []
@@ -323,7 +336,9 @@ def _slow(run: PayrollRun, ids: list[int]) -> tuple[list[PayrollLine], dict[str,
                             amounts=tuple(amounts[e.pk]), suspensions=tuple(suspensions[e.pk]))  # fmt: skip
         out = compute(schedule, period=run.period, settled_through=e.settled_through,
                       dirty_from=e.dirty_from, paid=paid[e.pk],
-                      has_account=bool(e.account_masked))  # fmt: skip
+                      has_account=bool(e.account_masked),
+                      taken=frozenset(m for m, owner in taken.get((e.household_id, e.programme), ())
+                                      if owner != e.pk))  # fmt: skip
         for month, kind, amount, ref in out.lines:
             lines.append(PayrollLine(run=run, entitlement_id=e.pk, household_id=e.household_id,
                                      programme=e.programme, period=month, kind=kind,
