@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from minzheng.accounts.models import AccessLog, User
     from minzheng.applications.models import Application
     from minzheng.benefits.models import Entitlement, Payment, PayrollRun
+    from minzheng.casework.models import DiscoveryItem, FollowUp, Plan, Task
 
 
 def _is_staff_reader(actor: User) -> bool:
@@ -210,3 +211,70 @@ def access_payroll_by_id(actor: User, run_id: int) -> PayrollRun:
     if found is None:
         raise NotFound("payroll.not_found", "发放批次不存在或不在您的管辖范围内")
     return found
+
+
+# -- casework: household plans, follow-ups, discovery, life-event tasks ---------------------
+
+# Staff who read plans, discovery items and tasks in their jurisdiction.
+CASE_READERS = frozenset(
+    {Role.COMMUNITY_WORKER, Role.STREET_REVIEWER, Role.DISTRICT_APPROVER, Role.AUDITOR, Role.ADMIN}
+)
+# Staff who write them (social work is done by the community, street and district offices).
+CASE_WRITERS = frozenset({Role.COMMUNITY_WORKER, Role.STREET_REVIEWER, Role.DISTRICT_APPROVER})
+
+
+def case_path(actor: User) -> str | None:
+    """The division path below which the actor reads casework, or None (nothing)."""
+    return _benefit_path(actor, CASE_READERS)
+
+
+def plans_visible(actor: User) -> QuerySet[Plan]:
+    from minzheng.casework.models import Plan
+
+    path = case_path(actor)
+    if path is None:
+        return Plan.objects.none()
+    return Plan.objects.filter(division_path__startswith=path)
+
+
+def access_plan_by_id(actor: User, plan_id: int) -> Plan:
+    found = (
+        plans_visible(actor).select_related("household", "responsible").filter(pk=plan_id).first()
+    )
+    if found is None:
+        raise NotFound("plan.not_found", "帮扶计划不存在或不在您的管辖范围内")
+    return found
+
+
+def follow_ups_visible(actor: User) -> QuerySet[FollowUp]:
+    from minzheng.casework.models import FollowUp
+
+    path = case_path(actor)
+    if path is None:
+        return FollowUp.objects.none()
+    return FollowUp.objects.filter(division_path__startswith=path)
+
+
+def discovery_items_visible(actor: User) -> QuerySet[DiscoveryItem]:
+    from minzheng.casework.models import DiscoveryItem
+
+    path = case_path(actor)
+    if path is None:
+        return DiscoveryItem.objects.none()
+    return DiscoveryItem.objects.filter(division_path__startswith=path)
+
+
+def access_discovery_item_by_id(actor: User, item_id: int) -> DiscoveryItem:
+    found = discovery_items_visible(actor).select_related("household").filter(pk=item_id).first()
+    if found is None:
+        raise NotFound("discovery.not_found", "发现线索不存在或不在您的管辖范围内")
+    return found
+
+
+def tasks_visible(actor: User) -> QuerySet[Task]:
+    from minzheng.casework.models import Task
+
+    path = case_path(actor)
+    if path is None:
+        return Task.objects.none()
+    return Task.objects.filter(division_path__startswith=path)

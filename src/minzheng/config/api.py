@@ -17,6 +17,8 @@ from minzheng.applications.api import router as applications_router
 from minzheng.benefits.api import router as benefits_router
 from minzheng.benefits.api_cascade import router as cascade_router
 from minzheng.benefits.api_review import router as review_router
+from minzheng.casework.api import router as casework_router
+from minzheng.casework.api_file import router as file_router
 from minzheng.core.errors import ApplicationError
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
@@ -45,6 +47,8 @@ api.add_router("/", targeting_router)
 api.add_router("/", benefits_router)
 api.add_router("/", cascade_router)
 api.add_router("/", review_router)
+api.add_router("/", casework_router)
+api.add_router("/", file_router)
 
 
 def _error(

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("minzheng.verification.urls")),
     path("", include("minzheng.targeting.urls")),
     path("benefits/", include("minzheng.benefits.urls")),
+    path("", include("minzheng.casework.urls")),
 ]

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "minzheng.verification",
     "minzheng.targeting",
     "minzheng.benefits",
+    "minzheng.casework",
 ]
 
 MIDDLEWARE = [
