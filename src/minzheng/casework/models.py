@@ -341,7 +341,7 @@ class DiscoveryItem(models.Model):
                 fields=["household", "programme"],
                 condition=Q(status="open"),
                 name="one_open_discovery_per_programme",
-            ),  # fmt: skip
+            ),
             models.CheckConstraint(
                 condition=~Q(status="dismissed") | ~Q(reason=""), name="dismissal_has_reason"
             ),

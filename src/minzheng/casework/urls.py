@@ -8,6 +8,6 @@ urlpatterns = [
         "households/<int:household_id>/file.pdf",
         views_file.household_file_pdf,
         name="household_file_pdf",
-    ),  # fmt: skip
+    ),
     *views.urlpatterns,
 ]
