@@ -20,6 +20,7 @@ run: install
 	$(BIN)/minzheng migrate
 	$(BIN)/minzheng demo
 	$(BIN)/minzheng evaluate-registry --once
+	$(BIN)/minzheng casework-scan
 	@echo "Minzheng: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	$(BIN)/minzheng serve --host $(HOST) --port $(PORT)
 

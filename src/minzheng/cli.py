@@ -116,6 +116,9 @@ def demo(
         from minzheng.demo.benefits import demo_benefits
 
         entitlements = demo_benefits()
+        from minzheng.demo.casework import demo_casework
+
+        demo_casework(demo_community(seed))
     payload = {
         "ok": True,
         "households_added": added,
@@ -535,6 +538,53 @@ def evaluate_registry(
     typer.echo(
         f"已完成：{run.total} 户，其中 {run.eligible_households} 户可能符合至少一个项目（评估 #{run.pk}）"
     )
+
+
+@app.command("casework-scan")
+def casework_scan(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="日期，缺省今天")] = None,
+    division: Annotated[str | None, typer.Option(help="只对此区划运行主动发现")] = None,
+    every: Annotated[
+        int | None, typer.Option("--every", help="每隔 N 秒重复运行（作为常驻定时任务）")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """生活事件与主动发现（定时任务）/ Life events and proactive discovery (the scheduled job).
+
+    First the life-event scan (registry changes since the last scan raise tasks and bring
+    recipients' reviews forward), then proactive discovery over the registry.
+    """
+    import json
+    import time
+    from dataclasses import asdict
+    from datetime import date
+
+    _setup()
+    from minzheng.casework import discovery, events, selectors
+    from minzheng.core.errors import ApplicationError
+
+    while True:
+        try:
+            day = date.fromisoformat(as_of) if as_of else None
+            scan = events.life_events_scan(day)
+            run = discovery.discovery_run(None, as_of=day, division=division)
+        except (ApplicationError, ValueError) as exc:
+            err.print(f"错误：{getattr(exc, 'message', exc)}")
+            raise typer.Exit(1) from None
+        report = {"life_events": asdict(scan), "discovery": selectors.run_out(run)}
+        if fmt == Format.json:
+            typer.echo(json.dumps(report, ensure_ascii=False))
+        else:
+            typer.echo(
+                ("生活事件：首次运行，已记录登记库现状" if scan.baseline else
+                 f"生活事件：{scan.events} 件，生成待办 {scan.tasks} 件，提前复核 {scan.reviews} 项待遇")
+                + f"\n主动发现：评估 {run.households} 户，可能符合 {run.eligible}（户×项目），"
+                f"已享受 {run.receiving}，已申请 {run.applied}，新发现 {run.new_items}，"
+                f"更新 {run.refreshed_items}，自动关闭 {run.resolved_items}（{run.seconds:.1f} 秒）"
+            )  # fmt: skip
+        if not every:
+            return
+        time.sleep(every)
 
 
 @app.command()
