@@ -1,10 +1,10 @@
 """Run the benchmarks and print one table: ``python -m benchmarks [--quick] [NAME ...]``.
 
 NAME is any of ``import``, ``search``, ``generate``, ``rules``, ``inbox``, ``linkage``,
-``poverty_index``, ``payroll`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every
+``poverty_index``, ``payroll``, ``discovery`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every
 benchmark 10x smaller (``rules``: 20,000 households, no 10 M and no Spark 1 M; ``inbox``:
 10,000 open lines; ``linkage``: 20,000 records × 20,000 persons; ``poverty_index``: 20,000
-households; ``payroll``: 20,000 entitlements), as a smoke run. Figures are measurements
+households; ``payroll``: 20,000 entitlements; ``discovery``: 20,000 households), as a smoke run. Figures are measurements
 compared with the issue's targets; a missed target is reported, not raised. The exit status is non-zero only when a benchmark could not run to
 the end (ERROR). Results are also written to ``var/bench/results[-quick].json``.
 
@@ -35,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import (
+    bench_discovery,
     bench_generate,
     bench_import,
     bench_inbox,
@@ -55,6 +56,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[dict[str, Any]]]] = {
     "linkage": bench_linkage.run,
     "poverty_index": bench_poverty_index.run,
     "payroll": bench_payroll.run,
+    "discovery": bench_discovery.run,
 }
 
 

@@ -1,8 +1,7 @@
 """Proactive discovery (主动服务): who appears to qualify for a programme they neither
 receive nor have applied for.
 
-A run evaluates the registry with the rules engine (a stored ``programmes`` evaluation
-run, so every item keeps the engine's reasons), then compares, as dataframes:
+A run evaluates the registry with the rules engine, then compares, as dataframes:
 
     eligible (household × programme)
       − receiving   (a live entitlement, or an approved decision in the last year for a
@@ -14,19 +13,21 @@ What remains becomes an open item per (household, programme), unless one is open
 already (its facts are refreshed when they changed). Open items that no longer remain
 are closed automatically with the cause (now receiving, applied, no longer eligible).
 
-``facts`` is a digest of the programme, the amount and the engine's reasons: a dismissed
-item comes back only when a later run sees different facts.
+``facts`` is the programme and the amount to the fen: a dismissed item comes back only
+when a later run sees different facts. The eligibility of the whole registry comes from
+one vectorised batch per chunk of households (``programmes.services.eligible_pairs``);
+the engine's reasons, which a worker reads, are worked out only for the items that are
+new (``programmes.services.reasons_for``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from decimal import Decimal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -43,9 +44,8 @@ from minzheng.benefits.models import LIVE_STATUSES, Entitlement
 from minzheng.core.errors import ApplicationError, Conflict
 from minzheng.core.money import quantize
 from minzheng.programmes.eligibility import programme_labels
-from minzheng.programmes.models import EligibilityResult, EvaluationRun
-from minzheng.programmes.services import evaluation_run_create, evaluation_run_execute
-from minzheng.registry.models import Division
+from minzheng.programmes.services import eligible_pairs, reasons_for, registry_frames
+from minzheng.registry.models import Division, Household
 
 from .errors import CaseErrorCode as Code
 from .models import DiscoveryItem, DiscoveryRun, DiscoveryRunStatus, ItemStatus
@@ -66,9 +66,11 @@ RESOLVED_TEXT = {
 }
 
 
-def facts_digest(programme: str, amount: str, reasons: list[str]) -> str:
-    raw = json.dumps([programme, amount, sorted(reasons)], ensure_ascii=False)
-    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+def facts_of(programme: str, amount: str) -> str:
+    """What the engine saw, as compared between runs: the programme and its amount to the
+    fen ("dibao:1012.50"). A change of income, household size, age band or disability that
+    matters changes the amount (or, for an eligibility-only programme, the eligibility)."""
+    return f"{programme}:{amount}"
 
 
 # -- the comparison, as dataframes ---------------------------------------------------------------
@@ -80,8 +82,8 @@ PAIR = {"household": pl.Int64, "programme": pl.Utf8}
 class Comparison:
     """What one run found: rows to insert or refresh, open items to close, counters."""
 
-    new: pl.DataFrame  # household, programme, amount, unit, reasons (JSON text), facts, path
-    refresh: pl.DataFrame  # item, amount, reasons, facts (open items whose facts changed)
+    new: pl.DataFrame  # household, programme, amount, unit, facts
+    refresh: pl.DataFrame  # item, programme, amount, facts (open items whose facts changed)
     seen: list[int]  # open items found again with the same facts
     resolved: dict[str, list[int]]  # cause → open items that no longer remain
     counts: dict[str, int]
@@ -90,7 +92,7 @@ class Comparison:
 def compare(eligible: pl.DataFrame, receiving: pl.DataFrame, applied: pl.DataFrame,
             dismissed: pl.DataFrame, open_items: pl.DataFrame) -> Comparison:  # fmt: skip
     """The pure comparison (no database): ``eligible`` has household, programme, amount,
-    unit, reasons, facts, path; ``receiving`` and ``applied`` household, programme;
+    unit, facts; ``receiving`` and ``applied`` household, programme;
     ``dismissed`` household, programme, facts; ``open_items`` item, household, programme,
     facts. Vectorised anti-joins, so a million households take seconds."""
     keys = ["household", "programme"]
@@ -128,7 +130,7 @@ def compare(eligible: pl.DataFrame, receiving: pl.DataFrame, applied: pl.DataFra
     }
     return Comparison(
         new=new,
-        refresh=changed.select("item", "amount", "reasons", "facts"),
+        refresh=changed.select("item", "programme", "amount", "facts"),
         seen=same.get_column("item").to_list(),
         resolved=resolved,
         counts=counts,
@@ -172,29 +174,40 @@ def applied_pairs(path: str | None, today: date) -> pl.DataFrame:
     return _pairs(list(lines.values_list("household_id", "programme")))
 
 
-def _eligible_frame(evaluation_run_id: int) -> pl.DataFrame:
-    rows = []
-    for household, programme, amount, unit, reasons, path in EligibilityResult.objects.filter(
-        run_id=evaluation_run_id
-    ).values_list(
-        "household_id", "programme", "amount", "unit", "reasons", "household__division__path"
-    ):
-        text = f"{amount:.2f}"
-        rows.append((household, programme, text, unit, json.dumps(reasons, ensure_ascii=False),
-                     facts_digest(programme, text, reasons), path))  # fmt: skip
-    return pl.DataFrame(
-        rows,
-        schema={"household": pl.Int64, "programme": pl.Utf8, "amount": pl.Utf8, "unit": pl.Utf8,
-                "reasons": pl.Utf8, "facts": pl.Utf8, "path": pl.Utf8},
-        orient="row",
-    )  # fmt: skip
+CHUNK = 5_000
+
+
+def eligible_frame(path: str | None, day: date,
+                   on_progress: Callable[[int, int], None] | None = None) -> tuple[pl.DataFrame, int]:  # fmt: skip
+    """(household, programme, amount, unit, facts) for every eligible pair in scope, and
+    the number of households evaluated."""
+    scope = (
+        Household.objects.all()
+        if path is None
+        else Household.objects.filter(division__path__startswith=path)
+    )
+    ids = list(scope.order_by("pk").values_list("pk", flat=True))
+    parts = []
+    for start in range(0, len(ids), CHUNK):
+        h, p = registry_frames(None, day, household_ids=ids[start : start + CHUNK])
+        parts.append(eligible_pairs(h, p, day))
+        if on_progress is not None:
+            on_progress(min(start + CHUNK, len(ids)), len(ids))
+    frame = (
+        pl.concat(parts)
+        if parts
+        else pl.DataFrame(schema={**PAIR, "amount": pl.Utf8, "unit": pl.Utf8})
+    )
+    return frame.with_columns(
+        pl.concat_str([pl.col("programme"), pl.lit(":"), pl.col("amount")]).alias("facts")
+    ), len(ids)
 
 
 # -- runs ------------------------------------------------------------------------------------------
 
 
-def discovery_run(actor: User | None = None, *, as_of: date | None = None,
-                  division: str | None = None) -> DiscoveryRun:  # fmt: skip
+def discovery_run(actor: User | None = None, *, as_of: date | None = None, division: str | None = None,
+                  on_progress: Callable[[int, int], None] | None = None) -> DiscoveryRun:  # fmt: skip
     """Evaluate the registry (or the division, or the actor's jurisdiction) and refresh
     the discovery items. The scheduled job calls it with no actor (the whole registry)."""
     day = as_of or clock.today()
@@ -216,9 +229,8 @@ def discovery_run(actor: User | None = None, *, as_of: date | None = None,
     run = DiscoveryRun.objects.create(as_of=day, division=scope, created_by=actor)
     started = time.perf_counter()
     try:
-        evaluation = evaluation_run_create(None, as_of=day, division=scope.code if scope else None)
-        evaluation = evaluation_run_execute(evaluation.pk)
-        _apply(run, evaluation, path, day)
+        eligible, households = eligible_frame(path, day, on_progress)
+        _apply(run, eligible, households, path, day)
     except Exception as exc:
         log.exception("discovery run %s failed", run.pk)
         DiscoveryRun.objects.filter(pk=run.pk).update(
@@ -234,8 +246,9 @@ def discovery_run(actor: User | None = None, *, as_of: date | None = None,
     return run
 
 
-def _apply(run: DiscoveryRun, evaluation: EvaluationRun, path: str | None, day: date) -> None:
-    eligible = _eligible_frame(evaluation.pk)
+def _apply(
+    run: DiscoveryRun, eligible: pl.DataFrame, households: int, path: str | None, day: date
+) -> None:
     open_qs = _in_scope(DiscoveryItem.objects.filter(status=ItemStatus.OPEN), path)
     open_items = pl.DataFrame(
         list(open_qs.values_list("pk", "household_id", "programme", "facts")),
@@ -249,13 +262,26 @@ def _apply(run: DiscoveryRun, evaluation: EvaluationRun, path: str | None, day: 
     result = compare(
         eligible, receiving_pairs(path, day), applied_pairs(path, day), dismissed, open_items
     )
+    # the reasons a worker reads, for the items written now (new or with changed facts)
+    refresh_households = (
+        open_items.join(result.refresh.select("item"), on="item").get_column("household").to_list()
+    )
+    touched = sorted(set(result.new.get_column("household").to_list()) | set(refresh_households))
+    reasons = reasons_for(touched, day)
+    paths: dict[int, str] = {}
+    for start in range(0, len(touched), CHUNK):
+        paths.update(Household.objects.filter(pk__in=touched[start : start + CHUNK])
+                     .values_list("pk", "division__path"))  # fmt: skip
+    item_household = dict(zip(open_items.get_column("item").to_list(),
+                              open_items.get_column("household").to_list(), strict=True))  # fmt: skip
     now = timezone.now()
     with transaction.atomic():
         DiscoveryItem.objects.bulk_create(
             [
                 DiscoveryItem(
-                    household_id=r["household"], division_path=r["path"], programme=r["programme"],
-                    amount=r["amount"], unit=r["unit"], reasons=json.loads(r["reasons"]), facts=r["facts"],
+                    household_id=r["household"], division_path=paths[r["household"]],
+                    programme=r["programme"], amount=r["amount"], unit=r["unit"],
+                    reasons=reasons.get((r["household"], r["programme"]), []), facts=r["facts"],
                     found_run=run, seen_run=run, found_on=day,
                 )
                 for r in result.new.iter_rows(named=True)
@@ -263,9 +289,11 @@ def _apply(run: DiscoveryRun, evaluation: EvaluationRun, path: str | None, day: 
             batch_size=2_000,
         )  # fmt: skip
         for r in result.refresh.iter_rows(named=True):
+            household = item_household[r["item"]]
             DiscoveryItem.objects.filter(pk=r["item"], status=ItemStatus.OPEN).update(
-                amount=r["amount"], reasons=json.loads(r["reasons"]), facts=r["facts"], seen_run=run
-            )
+                amount=r["amount"], facts=r["facts"], seen_run=run,
+                reasons=reasons.get((household, r["programme"]), []),
+            )  # fmt: skip
         for start in range(0, len(result.seen), 2_000):
             DiscoveryItem.objects.filter(pk__in=result.seen[start : start + 2_000]).update(
                 seen_run=run
@@ -277,7 +305,7 @@ def _apply(run: DiscoveryRun, evaluation: EvaluationRun, path: str | None, day: 
                     pk__in=ids[start : start + 2_000], status=ItemStatus.OPEN
                 ).update(status=ItemStatus.RESOLVED, reason=RESOLVED_TEXT[cause], decided_at=now)
         DiscoveryRun.objects.filter(pk=run.pk).update(
-            evaluation_run=evaluation, households=evaluation.total, eligible=result.counts["eligible"],
+            households=households, eligible=result.counts["eligible"],
             receiving=result.counts["receiving"], applied=result.counts["applied"],
             dismissed_unchanged=result.counts["dismissed_unchanged"], new_items=result.new.height,
             refreshed_items=result.refresh.height, resolved_items=resolved,
@@ -370,7 +398,7 @@ def discovery_add(*, run: DiscoveryRun, household_id: int, programme: str, amoun
             return DiscoveryItem.objects.create(
                 household_id=household_id, division_path=path, programme=programme,
                 amount=amount, unit=unit, reasons=reasons,
-                facts=facts_digest(programme, amount, reasons), found_run=run, seen_run=run,
+                facts=facts_of(programme, amount), found_run=run, seen_run=run,
                 found_on=run.as_of,
             )  # fmt: skip
     except IntegrityError:

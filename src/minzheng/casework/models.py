@@ -265,10 +265,6 @@ class DiscoveryRun(models.Model):
     division = models.ForeignKey(
         "registry.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    evaluation_run = models.ForeignKey(
-        "programmes.EvaluationRun", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
     status = models.CharField(
         max_length=16, choices=DiscoveryRunStatus.choices, default=DiscoveryRunStatus.RUNNING
     )
@@ -304,8 +300,8 @@ class ItemStatus(models.TextChoices):
 
 class DiscoveryItem(models.Model):
     """A household that appears to qualify for a programme it neither receives nor has
-    applied for. ``facts`` is a digest of what the engine saw (amount and reasons): a
-    dismissed item comes back only when a later run sees different facts."""
+    applied for. ``facts`` is what the engine saw ("dibao:1012.50"): a dismissed item comes
+    back only when a later run sees different facts."""
 
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="discoveries"

@@ -383,6 +383,51 @@ def evaluation_run_execute(
     return run
 
 
+# -- proactive discovery: who qualifies, vectorised -------------------------------------------
+
+
+def eligible_pairs(households: pl.DataFrame, persons: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """One row per (household, programme) the engine finds eligible: ``household``
+    (Int64), ``programme``, ``amount`` (money text, "1012.50") and ``unit``, from one
+    vectorised batch over the frames (no per-household Python)."""
+    evaluator = default_evaluator()
+    table = batch_to_strings(evaluator.batch(households, persons, as_of).collect().to_native())
+    units = {p.id: p.unit for p in evaluator.catalogue.select(None)}
+    parts = [
+        table.filter(pl.col(f"{pid}__eligible")).select(
+            pl.col("household").cast(pl.Int64),
+            pl.lit(pid).alias("programme"),
+            pl.col(f"{pid}__amount").alias("amount"),
+            pl.lit(unit).alias("unit"),
+        )
+        for pid, unit in units.items()
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(
+        schema={"household": pl.Int64, "programme": pl.Utf8, "amount": pl.Utf8, "unit": pl.Utf8}
+    )  # fmt: skip
+
+
+def reasons_from_frames(households: pl.DataFrame, persons: pl.DataFrame, as_of: date) -> dict[tuple[int, str], list[str]]:  # fmt: skip
+    """The engine's reasons (Chinese, as on the household page) for each eligible
+    programme of the households in the frames (keys: the household as an integer)."""
+    out: dict[tuple[int, str], list[str]] = {}
+    for result in default_evaluator().results_for_frames(households, persons, as_of):
+        for pid, r in result["programmes"].items():
+            if r["eligible"]:
+                out[(int(result["household"]), pid)] = list(r["reasons"])
+    return out
+
+
+def reasons_for(household_ids: Sequence[int], as_of: date) -> dict[tuple[int, str], list[str]]:
+    """:func:`reasons_from_frames` for registry households: what a worker reads on a
+    discovery item."""
+    out: dict[tuple[int, str], list[str]] = {}
+    for start in range(0, len(household_ids), 5_000):
+        h, p = registry_frames(None, as_of, household_ids=household_ids[start : start + 5_000])
+        out.update(reasons_from_frames(h, p, as_of))
+    return out
+
+
 # -- what-if ------------------------------------------------------------------------------
 
 
