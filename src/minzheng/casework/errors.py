@@ -15,6 +15,7 @@ class CaseErrorCode(StrEnum):
     DATE_IN_FUTURE = "casework.date_in_future"
     RESPONSIBLE_INVALID = "casework.responsible_invalid"
     MEASURE_NOT_FOUND = "measure.not_found"
+    MEASURE_STATE = "measure.illegal_status_change"
     FOLLOW_UP_NOT_FOUND = "follow_up.not_found"
     FOLLOW_UP_DONE = "follow_up.already_done"
     TASK_NOT_FOUND = "task.not_found"

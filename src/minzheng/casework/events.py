@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from minzheng.applications import clock
 from minzheng.applications.models import OPEN_STATES, ApplicationLine
@@ -99,7 +100,7 @@ def _person_events(cursor: ScanCursor) -> list[_Event]:
         prev = before[-1] if before else None
         if prev is None:
             continue
-        on = r["history_date"].date()
+        on = timezone.localdate(r["history_date"])  # the day in Beijing, not in UTC
         household = r["household_id"] or prev["household_id"]
         if household is None:
             continue
@@ -140,7 +141,8 @@ def _income_events(cursor: ScanCursor) -> list[_Event]:
         household = homes.get(r["person_id"])
         if household is None:
             continue
-        per_day.setdefault((household, r["history_date"].date()), []).append(f"{r['monthly']:.2f}")
+        when = timezone.localdate(r["history_date"])  # the day in Beijing, not in UTC
+        per_day.setdefault((household, when), []).append(f"{r['monthly']:.2f}")
     return [
         _Event(household, None, EventKind.INCOME, on,
                f"新增收入登记 {len(amounts)} 条（月收入 {'、'.join(amounts[:5])} 元）",

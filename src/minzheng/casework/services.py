@@ -379,11 +379,12 @@ def measure_status_set(*, actor: User, measure_id: int, status: Any) -> Measure:
         measure = Measure.objects.select_for_update().get(pk=measure_id)
         if chosen not in MEASURE_MOVES.get(MeasureStatus(measure.status), set()):
             raise Conflict(
-                Code.FIELD_INVALID,
+                Code.MEASURE_STATE,
                 f"措施当前为「{measure.get_status_display()}」，不能改为「{MeasureStatus(chosen).label}」",
             )
         measure.status = chosen
         measure.save(update_fields=["status"])
+        _bump(measure.plan)
     return measure
 
 
@@ -395,6 +396,8 @@ def follow_up_add(*, actor: User, plan_id: int, due_on: Any, purpose: Any,
         item = {"due_on": due_on, "purpose": purpose, "assigned_to": assigned_to}
         rows = _parse_follow_ups([item], plan.household, actor, clock.today(), errors,
                                  prefix="follow_up")  # fmt: skip
+        for e in errors.items:  # one follow-up: its fields are named as the request names them
+            e["field"] = e["field"].removeprefix("follow_up.0.")
         measure = None
         if measure_id is not None:
             measure = Measure.objects.filter(pk=measure_id, plan=plan).first()
@@ -456,6 +459,8 @@ def follow_up_complete(*, actor: User, follow_up_id: int, result: Any,
         raise NotFound(Code.FOLLOW_UP_NOT_FOUND, "回访事项不存在或不在您的管辖范围内")
     if fu.done_at is not None:
         raise Conflict(Code.FOLLOW_UP_DONE, "该回访已完成")
+    ensure_writer(actor, "完成回访")
+    reason_text(result, field="result", label="回访结果")
     contact_record(actor=actor, plan_id=fu.plan_id, contacted_on=clock.today(), mode=mode,
                    content=result, follow_up_id=fu.pk)  # fmt: skip
     fu.refresh_from_db()
