@@ -75,7 +75,10 @@ def test_a_worker_acts_on_the_inbox_discovery_and_a_household_plan(
     page.wait_for_url(f"{base}/casework/")
     assert page.locator("#count-tasks").inner_text() == "1"
     task_row = page.locator("#tasks tr[data-task]")
-    assert "新增收入登记" in task_row.inner_text() and "已提前 1 项待遇的动态复核" in task_row.inner_text()
+    assert (
+        "新增收入登记" in task_row.inner_text()
+        and "已提前 1 项待遇的动态复核" in task_row.inner_text()
+    )
     screenshot(page, "casework-inbox")
     task_row.locator("input[name=result]").fill("已入户核实，养老金上调，转动态复核")
     task_row.locator("button").click()
@@ -89,7 +92,11 @@ def test_a_worker_acts_on_the_inbox_discovery_and_a_household_plan(
     row = page.locator(f"#items tr[data-item='{dibao.pk}']")
     assert "1012.50" in row.inner_text() and "最低生活保障" in row.inner_text()
     screenshot(page, "casework-discovery")
-    other = DiscoveryItem.objects.filter(household=found, status=ItemStatus.OPEN).exclude(pk=dibao.pk).first()
+    other = (
+        DiscoveryItem.objects.filter(household=found, status=ItemStatus.OPEN)
+        .exclude(pk=dibao.pk)
+        .first()
+    )
     assert other is not None
     other_row = page.locator(f"#items tr[data-item='{other.pk}']")
     other_row.locator("input[name=reason]").fill("已电话告知，本人暂不需要")

@@ -267,33 +267,39 @@ def _apply(
         open_items.join(result.refresh.select("item"), on="item").get_column("household").to_list()
     )
     touched = sorted(set(result.new.get_column("household").to_list()) | set(refresh_households))
-    reasons = reasons_for(touched, day)
-    paths: dict[int, str] = {}
-    for start in range(0, len(touched), CHUNK):
-        paths.update(Household.objects.filter(pk__in=touched[start : start + CHUNK])
-                     .values_list("pk", "division__path"))  # fmt: skip
     item_household = dict(zip(open_items.get_column("item").to_list(),
                               open_items.get_column("household").to_list(), strict=True))  # fmt: skip
+    new = result.new.sort("household")
+    refresh = result.refresh.with_columns(
+        pl.col("item").replace_strict(item_household, return_dtype=pl.Int64).alias("household")
+    )
     now = timezone.now()
     with transaction.atomic():
-        DiscoveryItem.objects.bulk_create(
-            [
-                DiscoveryItem(
-                    household_id=r["household"], division_path=paths[r["household"]],
-                    programme=r["programme"], amount=r["amount"], unit=r["unit"],
-                    reasons=reasons.get((r["household"], r["programme"]), []), facts=r["facts"],
-                    found_run=run, seen_run=run, found_on=day,
-                )
-                for r in result.new.iter_rows(named=True)
-            ],
-            batch_size=2_000,
-        )  # fmt: skip
-        for r in result.refresh.iter_rows(named=True):
-            household = item_household[r["item"]]
-            DiscoveryItem.objects.filter(pk=r["item"], status=ItemStatus.OPEN).update(
-                amount=r["amount"], facts=r["facts"], seen_run=run,
-                reasons=reasons.get((household, r["programme"]), []),
+        # chunk by chunk of households, so that a first run over a million households
+        # holds one chunk's reasons at a time
+        for start in range(0, len(touched), CHUNK):
+            part = touched[start : start + CHUNK]
+            lo, hi = part[0], part[-1]
+            reasons = reasons_for(part, day)
+            paths = dict(Household.objects.filter(pk__in=part).values_list("pk", "division__path"))
+            rows = new.filter(pl.col("household").is_between(lo, hi))
+            DiscoveryItem.objects.bulk_create(
+                [
+                    DiscoveryItem(
+                        household_id=r["household"], division_path=paths[r["household"]],
+                        programme=r["programme"], amount=r["amount"], unit=r["unit"],
+                        reasons=reasons.get((r["household"], r["programme"]), []),
+                        facts=r["facts"], found_run=run, seen_run=run, found_on=day,
+                    )
+                    for r in rows.iter_rows(named=True)
+                ],
+                batch_size=2_000,
             )  # fmt: skip
+            for r in refresh.filter(pl.col("household").is_between(lo, hi)).iter_rows(named=True):
+                DiscoveryItem.objects.filter(pk=r["item"], status=ItemStatus.OPEN).update(
+                    amount=r["amount"], facts=r["facts"], seen_run=run,
+                    reasons=reasons.get((r["household"], r["programme"]), []),
+                )  # fmt: skip
         for start in range(0, len(result.seen), 2_000):
             DiscoveryItem.objects.filter(pk__in=result.seen[start : start + 2_000]).update(
                 seen_run=run
