@@ -278,3 +278,32 @@ def tasks_visible(actor: User) -> QuerySet[Task]:
     if path is None:
         return Task.objects.none()
     return Task.objects.filter(division_path__startswith=path)
+
+
+# -- reports and dashboards ----------------------------------------------------------------------
+
+# Staff who read statistics of their jurisdiction (a department liaison reads their own
+# department's work elsewhere; residents and providers none).
+REPORT_READERS = frozenset(
+    {Role.COMMUNITY_WORKER, Role.STREET_REVIEWER, Role.DISTRICT_APPROVER, Role.AUDITOR, Role.ADMIN}
+)
+
+
+def report_path(actor: User) -> str | None:
+    """The division path below which the actor reads statistics, or None (nothing)."""
+    return _benefit_path(actor, REPORT_READERS)
+
+
+def access_report_division(actor: User, code: str | None) -> Division:
+    """The division a dashboard or report is about: the actor's own by default, or one
+    below it; anything else is "not found"."""
+    path = report_path(actor)
+    if path is None:
+        raise NotFound("report.division_not_found", "区划不存在或不在您的管辖范围内")
+    if not code:
+        assert actor.division is not None
+        return actor.division
+    found = Division.objects.filter(code=code, path__startswith=path).first()
+    if found is None:
+        raise NotFound("report.division_not_found", "区划不存在或不在您的管辖范围内")
+    return found

@@ -19,6 +19,8 @@ from minzheng.benefits.api_cascade import router as cascade_router
 from minzheng.benefits.api_review import router as review_router
 from minzheng.casework.api import router as casework_router
 from minzheng.casework.api_file import router as file_router
+from minzheng.reports.api import router as dashboards_router
+from minzheng.reports.api_reports import router as reports_router
 from minzheng.core.errors import ApplicationError
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
@@ -49,6 +51,8 @@ api.add_router("/", cascade_router)
 api.add_router("/", review_router)
 api.add_router("/", casework_router)
 api.add_router("/", file_router)
+api.add_router("/", dashboards_router)
+api.add_router("/", reports_router)
 
 
 def _error(

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("minzheng.targeting.urls")),
     path("benefits/", include("minzheng.benefits.urls")),
     path("", include("minzheng.casework.urls")),
+    path("reports/", include("minzheng.reports.urls")),
 ]

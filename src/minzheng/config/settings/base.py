@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "minzheng.targeting",
     "minzheng.benefits",
     "minzheng.casework",
+    "minzheng.reports",
 ]
 
 MIDDLEWARE = [
