@@ -89,13 +89,13 @@ def _applications(root: str, today: date) -> pl.DataFrame:
 
 def _decisions(root: str, today: date) -> pl.DataFrame:
     since = timezone.now() - timedelta(days=DECIDED_DAYS)
+    decided_lines = ApplicationLine.objects.filter(
+        division_path__startswith=root, state__in=DECIDED_STATES, decided_at__gte=since
+    ).values_list("division_path", "programme", "state", "decided_at", "application__created_at")
     rows = [
         (path, programme, state, max((decided - created).total_seconds() / 86400, 0.0))
-        for path, programme, state, decided, created in ApplicationLine.objects.filter(
-            division_path__startswith=root, state__in=DECIDED_STATES, decided_at__gte=since
-        ).values_list(
-            "division_path", "programme", "state", "decided_at", "application__created_at"
-        )
+        for path, programme, state, decided, created in decided_lines
+        if decided is not None
     ]
     frame = _frame(
         rows, {"path": pl.Utf8, "programme": pl.Utf8, "state": pl.Utf8, "days": pl.Float64}
@@ -207,7 +207,9 @@ def payload(frames: dict[str, pl.DataFrame], division: Division, children: list[
         if k is not None:
             trend[row["programme"]]["households"][k] = int(row["households"])
             trend[row["programme"]]["amounts"][k] = _yuan(int(row["fen"]))
-    current = months[-1]
+    # the latest month paid (this month's payroll is usually still being prepared)
+    paid = by_month.get_column("month").to_list()
+    current = max((m for m in paid if m in months), default=months[-1])
     this_month = by_month.filter(pl.col("month") == current)
     apps = (
         _under(frames["applications"], division.path)
