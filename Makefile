@@ -21,6 +21,7 @@ run: install
 	$(BIN)/minzheng demo
 	$(BIN)/minzheng evaluate-registry --once
 	$(BIN)/minzheng casework-scan
+	$(BIN)/minzheng reports-refresh
 	@echo "Minzheng: http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	$(BIN)/minzheng serve --host $(HOST) --port $(PORT)
 

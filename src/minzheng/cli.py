@@ -587,6 +587,37 @@ def casework_scan(
         time.sleep(every)
 
 
+@app.command("reports-refresh")
+def reports_refresh(
+    division: Annotated[str | None, typer.Option(help="只刷新此区划及其下级（缺省全部）")] = None,
+    every: Annotated[
+        int | None, typer.Option("--every", help="每隔 N 秒重复刷新（作为常驻定时任务）")
+    ] = None,
+) -> None:
+    """刷新统计看板的缓存数据（定时任务）/ Refresh the dashboards' cached figures (the scheduled job)."""
+    import time
+
+    _setup()
+    from minzheng.registry.models import Division
+    from minzheng.reports import aggregates
+
+    while True:
+        roots = (
+            list(Division.objects.filter(code=division))
+            if division
+            else list(Division.objects.filter(parent__isnull=True))
+        )
+        if not roots:
+            err.print(f"错误：区划代码不存在：{division}")
+            raise typer.Exit(1)
+        started = time.perf_counter()
+        written = sum(aggregates.refresh(root) for root in roots)
+        typer.echo(f"统计看板已刷新：{written} 个区划（{time.perf_counter() - started:.1f} 秒）")
+        if not every:
+            return
+        time.sleep(every)
+
+
 @app.command()
 def simulate(
     set_: Annotated[list[str], typer.Option("--set", help="参数=新取值，如 dibao.standard=1500")],
