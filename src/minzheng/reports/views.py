@@ -3,8 +3,6 @@ coverage map of its children, and the lists behind each figure (drill-down)."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -51,15 +49,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "tiles": tiles,
         "map_height": 20 + ((len(tiles) + 5) // 6) * 100,
         "scale": SCALE,
-        "charts": json.dumps(
-            {
-                "months": data["months"],
-                "trend": data["trend"],
-                "applications": data["applications"],
-                "poverty": data["poverty"],
-            },
-            ensure_ascii=False,
-        ),
+        "charts": {
+            "months": data["months"],
+            "trend": data["trend"],
+            "applications": data["applications"],
+            "poverty": data["poverty"],
+        },
         "decided_total": sum(r["approved"] + r["rejected"] for r in data["decisions"]),
         "open_total": sum(r["open"] for r in data["applications"]),
         "overdue_total": sum(r["overdue"] for r in data["applications"]),
