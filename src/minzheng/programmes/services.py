@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -290,6 +291,7 @@ def _division_path(code: str) -> str:
 
 
 STALE_AFTER = timedelta(minutes=10)
+MEMBER_KEY = re.compile(r"成员 (\d+)")
 
 
 def evaluation_runs_sweep(now: datetime | None = None) -> int:
@@ -418,13 +420,21 @@ def reasons_from_frames(households: pl.DataFrame, persons: pl.DataFrame, as_of: 
     return out
 
 
+def _with_names(text: str, names: dict[int, str]) -> str:
+    return MEMBER_KEY.sub(lambda m: f"成员 {names.get(int(m[1]), m[1])}", text)
+
+
 def reasons_for(household_ids: Sequence[int], as_of: date) -> dict[tuple[int, str], list[str]]:
     """:func:`reasons_from_frames` for registry households: what a worker reads on a
     discovery item."""
     out: dict[tuple[int, str], list[str]] = {}
     for start in range(0, len(household_ids), 5_000):
-        h, p = registry_frames(None, as_of, household_ids=household_ids[start : start + 5_000])
-        out.update(reasons_from_frames(h, p, as_of))
+        part = household_ids[start : start + 5_000]
+        h, p = registry_frames(None, as_of, household_ids=part)
+        names = dict(Person.objects.filter(household_id__in=part).values_list("pk", "name"))
+        for key, reasons in reasons_from_frames(h, p, as_of).items():
+            # the engine names members by their key (the database id): a worker reads names
+            out[key] = [_with_names(r, names) for r in reasons]
     return out
 
 
