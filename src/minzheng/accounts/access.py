@@ -307,3 +307,28 @@ def access_report_division(actor: User, code: str | None) -> Division:
     if found is None:
         raise NotFound("report.division_not_found", "区划不存在或不在您的管辖范围内")
     return found
+
+
+# -- elderly care -----------------------------------------------------------------------------------
+
+# Staff who read and manage elderly care in their jurisdiction.
+ELDERCARE_STAFF = frozenset(
+    {Role.COMMUNITY_WORKER, Role.STREET_REVIEWER, Role.DISTRICT_APPROVER, Role.AUDITOR, Role.ADMIN}
+)
+# Staff who write it (auditors and admins read).
+ELDERCARE_WRITERS = frozenset({Role.COMMUNITY_WORKER, Role.STREET_REVIEWER, Role.DISTRICT_APPROVER})
+
+
+def eldercare_path(actor: User) -> str | None:
+    """The division path below which staff read elderly care, or None. A service
+    provider's users see only their provider's orders and visits (``provider_of``)."""
+    return _benefit_path(actor, ELDERCARE_STAFF)
+
+
+def provider_of(actor: User) -> int | None:
+    """The provider a service-provider user works for, or None."""
+    if not actor.is_active or actor.role != Role.SERVICE_PROVIDER:
+        return None
+    from minzheng.eldercare.models import ProviderMember
+
+    return ProviderMember.objects.filter(user=actor).values_list("provider_id", flat=True).first()

@@ -19,12 +19,16 @@ from minzheng.benefits.api_cascade import router as cascade_router
 from minzheng.benefits.api_review import router as review_router
 from minzheng.casework.api import router as casework_router
 from minzheng.casework.api_file import router as file_router
-from minzheng.reports.api import router as dashboards_router
-from minzheng.reports.api_reports import router as reports_router
 from minzheng.core.errors import ApplicationError
+from minzheng.eldercare.api import router as elders_router
+from minzheng.eldercare.api_alarms import router as alarms_router
+from minzheng.eldercare.api_orders import router as orders_router
+from minzheng.eldercare.api_providers import router as providers_router
 from minzheng.programmes.api import router as programmes_router
 from minzheng.registry.api import router as registry_router
 from minzheng.registry.documents import _MESSAGES
+from minzheng.reports.api import router as dashboards_router
+from minzheng.reports.api_reports import router as reports_router
 from minzheng.targeting.api import router as targeting_router
 from minzheng.verification.api import router as verification_router
 
@@ -53,6 +57,10 @@ api.add_router("/", casework_router)
 api.add_router("/", file_router)
 api.add_router("/", dashboards_router)
 api.add_router("/", reports_router)
+api.add_router("/", elders_router)
+api.add_router("/", providers_router)
+api.add_router("/", orders_router)
+api.add_router("/", alarms_router)
 
 
 def _error(

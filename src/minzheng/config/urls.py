@@ -18,4 +18,5 @@ urlpatterns = [
     path("benefits/", include("minzheng.benefits.urls")),
     path("", include("minzheng.casework.urls")),
     path("reports/", include("minzheng.reports.urls")),
+    path("eldercare/", include("minzheng.eldercare.urls")),
 ]

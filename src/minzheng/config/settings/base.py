@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "minzheng.benefits",
     "minzheng.casework",
     "minzheng.reports",
+    "minzheng.eldercare",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,33 @@
+"""Stable error codes of elderly care (English for machines and logs)."""
+
+from enum import StrEnum
+
+
+class ElderErrorCode(StrEnum):
+    ROLE_FORBIDDEN = "eldercare.role_forbidden"
+    FIELD_INVALID = "eldercare.field_invalid"
+    CREDIT_CODE = "provider.credit_code"
+    CREDIT_CODE_TAKEN = "provider.credit_code_taken"
+    PROVIDER_NOT_FOUND = "provider.not_found"
+    PROVIDER_INACTIVE = "provider.inactive"
+    FACILITY_NOT_FOUND = "facility.not_found"
+    NOT_AN_ELDER = "elder.not_an_elder"
+    ELDER_NOT_FOUND = "elder.not_found"
+    SERVICE_NOT_OFFERED = "order.service_not_offered"
+    OUTSIDE_AREA = "order.outside_area"
+    ORDER_NOT_FOUND = "order.not_found"
+    ORDER_STATE = "order.illegal_state"
+    ALREADY_DELIVERED = "order.already_delivered"
+    SETTLEMENT_EXISTS = "settlement.exists"
+    SETTLEMENT_STATE = "settlement.illegal_state"
+    FOUR_EYES = "settlement.four_eyes"
+    DATE_IN_FUTURE = "eldercare.date_in_future"
+    DATE_IN_PAST = "eldercare.date_in_past"
+    SCHEDULE_EXISTS = "visit.schedule_exists"
+    SCHEDULE_NOT_FOUND = "visit.schedule_not_found"
+    ALERT_NOT_FOUND = "alert.not_found"
+    ALERT_DONE = "alert.already_acknowledged"
+    DEVICE_KEY = "device.key_invalid"
+    DEVICE_REVOKED = "device.revoked"
+    INCIDENT_NOT_FOUND = "incident.not_found"
+    INCIDENT_STATE = "incident.illegal_state"
