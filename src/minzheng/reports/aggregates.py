@@ -9,6 +9,8 @@ time. Money is summed in integer fen in SQL (SQLite keeps decimals as floats).
 
 Figures:
 
+- ``current``: the latest month paid: distinct households paid (one household under two
+  programmes counts once), the amount, and per programme;
 - ``trend``: per month (24 months back from the current one) and programme, households
   with a regular payment for that month and the amount of all payments for that month
   (regular, arrears, adjustments, recoveries, re-issues) in approved payrolls (应发);
@@ -75,6 +77,24 @@ def _payments(root: str, first: date) -> pl.DataFrame:
                 for a, b, c, d, e in cur.fetchall()]  # fmt: skip
     return _frame(rows, {"path": pl.Utf8, "month": pl.Date, "programme": pl.Utf8,
                          "households": pl.Int64, "fen": pl.Int64})  # fmt: skip
+
+
+def _recipients(root: str, first: date) -> pl.DataFrame:
+    """(path, month, households): distinct households with a regular payment, whatever the
+    programme (a household paid under two programmes is one household)."""
+    runs = [str(s) for s in APPROVED_RUNS]
+    sql = f"""
+        SELECT p.division_path, p.period, COUNT(DISTINCT p.household_id)
+        FROM {Payment._meta.db_table} p JOIN {PayrollRun._meta.db_table} r ON r.id = p.run_id
+        WHERE p.division_path LIKE %s AND p.period >= %s AND p.kind = 'regular'
+          AND r.status IN ({", ".join(["%s"] * len(runs))})
+        GROUP BY p.division_path, p.period
+    """
+    with connection.cursor() as cur:
+        cur.execute(sql, [root + "%", first, *runs])
+        rows = [(a, b if isinstance(b, date) else date.fromisoformat(str(b)[:10]), int(c or 0))
+                for a, b, c in cur.fetchall()]  # fmt: skip
+    return _frame(rows, {"path": pl.Utf8, "month": pl.Date, "households": pl.Int64})
 
 
 def _applications(root: str, today: date) -> pl.DataFrame:
@@ -253,7 +273,13 @@ def payload(frames: dict[str, pl.DataFrame], division: Division, children: list[
         "trend": trend,
         "current": {
             "month": current.strftime("%Y-%m"),
-            "households": int(this_month.get_column("households").sum() or 0),
+            "households": int(
+                _under(frames["recipients"], division.path)
+                .filter(pl.col("month") == current)
+                .get_column("households")
+                .sum()
+                or 0
+            ),
             "amount": _yuan(int(this_month.get_column("fen").sum() or 0)),
             "by_programme": [
                 {"programme": r["programme"], "label": labels.get(r["programme"], (r["programme"],))[0],
@@ -299,6 +325,7 @@ def collect(root: Division, today: date) -> dict[str, pl.DataFrame]:
     months = _months(today)
     return {
         "payments": _payments(root.path, months[0]),
+        "recipients": _recipients(root.path, months[0]),
         "applications": _applications(root.path, today),
         "decisions": _decisions(root.path, today),
         "verification": _verification(root.path),
