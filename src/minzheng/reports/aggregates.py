@@ -34,7 +34,7 @@ from typing import Any
 
 import polars as pl
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from minzheng.applications.models import DECIDED_STATES, OPEN_STATES, ApplicationLine, State
@@ -61,11 +61,13 @@ def _frame(rows: list[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
 
 
 def _payments(root: str, first: date) -> pl.DataFrame:
-    """(path, month, programme, households, fen) at the community grain."""
+    """(path, month, programme, households, fen) at the community grain. A household has at
+    most one regular payment per programme and month (a database constraint), so counting
+    regular payments counts households without a DISTINCT (which sorted 1.9 M rows)."""
     runs = [str(s) for s in APPROVED_RUNS]
     sql = f"""
         SELECT p.division_path, p.period, p.programme,
-               COUNT(DISTINCT CASE WHEN p.kind = 'regular' THEN p.household_id END),
+               COUNT(CASE WHEN p.kind = 'regular' THEN 1 END),
                SUM(CAST(ROUND(p.amount * 100) AS BIGINT))
         FROM {Payment._meta.db_table} p JOIN {PayrollRun._meta.db_table} r ON r.id = p.run_id
         WHERE p.division_path LIKE %s AND p.period >= %s AND r.status IN ({", ".join(["%s"] * len(runs))})
@@ -109,20 +111,23 @@ def _applications(root: str, today: date) -> pl.DataFrame:
 
 def _decisions(root: str, today: date) -> pl.DataFrame:
     since = timezone.now() - timedelta(days=DECIDED_DAYS)
-    decided_lines = ApplicationLine.objects.filter(
-        division_path__startswith=root, state__in=DECIDED_STATES, decided_at__gte=since
-    ).values_list("division_path", "programme", "state", "decided_at", "application__created_at")
-    rows = [
-        (path, programme, state, max((decided - created).total_seconds() / 86400, 0.0))
-        for path, programme, state, decided, created in decided_lines
-        if decided is not None
-    ]
-    frame = _frame(
-        rows, {"path": pl.Utf8, "programme": pl.Utf8, "state": pl.Utf8, "days": pl.Float64}
+    took = ExpressionWrapper(
+        F("decided_at") - F("application__created_at"), output_field=DurationField()
     )
+    rows = [
+        (path, programme, state, int(n), (total.total_seconds() / 86400) if total else 0.0)
+        for path, programme, state, n, total in ApplicationLine.objects.filter(
+            division_path__startswith=root, state__in=DECIDED_STATES, decided_at__gte=since
+        )
+        .values("division_path", "programme", "state")
+        .annotate(n=Count("pk"), total=Sum(took))
+        .values_list("division_path", "programme", "state", "n", "total")
+    ]
+    frame = _frame(rows, {"path": pl.Utf8, "programme": pl.Utf8, "state": pl.Utf8, "n": pl.Int64,
+                          "days": pl.Float64})  # fmt: skip
     return frame.group_by("path", "programme").agg(
-        (pl.col("state") == State.APPROVED).sum().alias("approved"),
-        (pl.col("state") == State.REJECTED).sum().alias("rejected"),
+        pl.col("n").filter(pl.col("state") == State.APPROVED).sum().alias("approved"),
+        pl.col("n").filter(pl.col("state") == State.REJECTED).sum().alias("rejected"),
         pl.col("days").sum().alias("days"),
     )
 
