@@ -862,6 +862,9 @@ def ledger(cast: Cast, settings: Settings, tmp_path: Path,
 # Endpoints whose scope (out of jurisdiction → 404, read-only roles → 403) is proven in
 # their own module's tests, not yet row by row here: a follow-up moves them into ENDPOINTS.
 SCOPED_ELSEWHERE = {
+    ("GET", "/api/v1/elders"): "tests/eldercare/test_elders.py",
+    ("GET", "/api/v1/elders/{person_id}"): "tests/eldercare/test_elders.py",
+    ("PUT", "/api/v1/elders/{person_id}/profile"): "tests/eldercare/test_elders.py",
     ("GET", "/api/v1/medical-claims"): "tests/benefits/test_cascade.py",
     ("POST", "/api/v1/medical-claims"): "tests/benefits/test_cascade.py",
     ("GET", "/api/v1/medical-claims/{claim_id}"): "tests/benefits/test_cascade.py",
@@ -895,6 +898,13 @@ SCOPED_ELSEWHERE = {
     ("POST", "/api/v1/discovery/runs"): "tests/casework/test_discovery.py",
     ("GET", "/api/v1/discovery/report"): "tests/casework/test_discovery.py",
     ("GET", "/api/v1/households/{household_id}/file"): "tests/casework/test_file.py",
+    ("GET", "/api/v1/reports"): "tests/reports/test_monthly.py",
+    ("POST", "/api/v1/reports"): "tests/reports/test_monthly.py",
+    ("GET", "/api/v1/reports/{report_id}"): "tests/reports/test_monthly.py",
+    ("GET", "/api/v1/reports/{report_id}/xlsx"): "tests/reports/test_monthly.py",
+    ("GET", "/api/v1/reports/{report_id}/pdf"): "tests/reports/test_monthly.py",
+    ("GET", "/api/v1/dashboards"): "tests/reports/test_dashboards.py",
+    ("GET", "/api/v1/dashboards/list"): "tests/reports/test_dashboards.py",
 }
 
 
