@@ -1,10 +1,10 @@
 """Run the benchmarks and print one table: ``python -m benchmarks [--quick] [NAME ...]``.
 
 NAME is any of ``import``, ``search``, ``generate``, ``rules``, ``inbox``, ``linkage``,
-``poverty_index``, ``payroll``, ``discovery``, ``dashboard`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every
+``poverty_index``, ``payroll``, ``discovery``, ``dashboard``, ``devices`` (default: all). ``--quick`` (or ``BENCH_QUICK=1``) runs every
 benchmark 10x smaller (``rules``: 20,000 households, no 10 M and no Spark 1 M; ``inbox``:
 10,000 open lines; ``linkage``: 20,000 records × 20,000 persons; ``poverty_index``: 20,000
-households; ``payroll``: 20,000 entitlements; ``discovery``: 20,000 households; ``dashboard``: 20,000 households), as a smoke run. Figures are measurements
+households; ``payroll``: 20,000 entitlements; ``discovery``: 20,000 households; ``dashboard``: 20,000 households; ``devices``: 5 s of gateway events instead of 20 s), as a smoke run. Figures are measurements
 compared with the issue's targets; a missed target is reported, not raised. The exit status is non-zero only when a benchmark could not run to
 the end (ERROR). Results are also written to ``var/bench/results[-quick].json``.
 
@@ -13,7 +13,7 @@ dropped and re-created by the import benchmark); the search benchmark keeps its 
 ``minzheng_bench_search`` (``…_quick``) on the same server between runs, so only the first run
 pays for loading (``python -m benchmarks.bench_search --reload`` loads again); the inbox
 benchmark drops and re-creates ``minzheng_bench_inbox`` (``…_quick``) on every run, the
-payroll benchmark ``minzheng_bench_payroll`` (``…_quick``), the dashboard benchmark ``minzheng_bench_dashboard`` (``…_quick``). Without a reachable PostgreSQL
+payroll benchmark ``minzheng_bench_payroll`` (``…_quick``), the dashboard benchmark ``minzheng_bench_dashboard`` (``…_quick``), the devices benchmark ``minzheng_bench_devices`` (``…_quick``, with the real server in a subprocess). Without a reachable PostgreSQL
 those rows are SKIP.
 """
 
@@ -36,6 +36,7 @@ from rich.table import Table
 
 from benchmarks import (
     bench_dashboard,
+    bench_devices,
     bench_discovery,
     bench_generate,
     bench_import,
@@ -59,6 +60,7 @@ BENCHMARKS: dict[str, Callable[[bool], list[dict[str, Any]]]] = {
     "payroll": bench_payroll.run,
     "discovery": bench_discovery.run,
     "dashboard": bench_dashboard.run,
+    "devices": bench_devices.run,
 }
 
 

@@ -14,6 +14,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.db.models.lookups import Exact
+from simple_history.models import HistoricalRecords
 
 ZERO = Decimal("0.00")
 
@@ -47,6 +50,9 @@ class Provider(models.Model):
     )
     division_path = models.CharField(max_length=128, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # who changed what, when and why (the status with its reason); areas are named in the
+    # reason of the change that sets them
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = "服务商"
@@ -98,11 +104,22 @@ class Facility(models.Model):
     opening_hours = models.CharField("开放时间", max_length=64, blank=True)
     active = models.BooleanField("运营中", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = "养老服务设施"
         verbose_name_plural = "养老服务设施"
         ordering = ["division_path", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="facility_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="facility_longitude_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -124,7 +141,8 @@ class StarRating(models.Model):
     class Meta:
         ordering = ["-rated_on", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(stars__gte=0, stars__lte=5), name="stars_0_to_5")
+            models.CheckConstraint(condition=Q(stars__gte=0, stars__lte=5), name="stars_0_to_5"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="rating_total_non_negative"),
         ]
 
     def __str__(self) -> str:
@@ -160,6 +178,7 @@ class Inspection(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])  # who corrected or closed it
 
     class Meta:
         ordering = ["-inspected_on", "-pk"]
@@ -167,7 +186,15 @@ class Inspection(models.Model):
             models.CheckConstraint(
                 condition=Q(facility__isnull=False) | Q(provider__isnull=False),
                 name="inspection_has_subject",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(correction_due__isnull=True) | Q(correction_due__gte=F("inspected_on")),
+                name="inspection_due_after_inspection",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrected_on__isnull=True) | Q(corrected_on__gte=F("inspected_on")),
+                name="inspection_corrected_after_inspection",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -314,12 +341,26 @@ class Order(models.Model):
     elder_pays = models.DecimalField("个人支付", max_digits=12, decimal_places=2)
     note = models.CharField("备注", max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField("取消原因", max_length=300, blank=True)
 
     class Meta:
         ordering = ["-scheduled_for", "-pk"]
         constraints = [
+            # compared in whole fen: SQLite keeps decimals as floats (0.10 + 0.20 != 0.30)
             models.CheckConstraint(
-                condition=Q(total=F("subsidy") + F("elder_pays")), name="order_split_adds_up"
+                condition=Exact(
+                    Round(F("total") * 100),
+                    Round(F("subsidy") * 100) + Round(F("elder_pays") * 100),
+                ),
+                name="order_split_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(subsidy__gte=0, elder_pays__gte=0), name="order_split_non_negative"
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_quantity_positive"),
         ]
@@ -370,7 +411,11 @@ class Settlement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    approval_reason = models.CharField("审核意见", max_length=500, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     payment_reference = models.CharField("支付凭证号", max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
