@@ -150,3 +150,26 @@ def test_demo_is_deterministic_and_loads_once(db: None, tmp_path: Path) -> None:
     )
     assert a.read_bytes() == b.read_bytes()
     assert len(a.read_text().splitlines()) == 50
+
+
+def test_the_scheduled_jobs_report_in_json_and_refuse_unknown_divisions(divisions: None) -> None:
+    from tests.fixtures import pensioner
+
+    pensioner("800.00", "11010219500101123")
+    first = runner.invoke(app, ["casework-scan", "--format", "json"])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.output.strip().splitlines()[-1])
+    assert report["life_events"]["baseline"] is True
+    # a pensioner on 800.00 a month appears to qualify for dibao (and more) and has not applied
+    assert report["discovery"]["new_items"] >= 1 and report["discovery"]["status"] == "done"
+    again = json.loads(
+        runner.invoke(app, ["casework-scan", "--format", "json"]).output.strip().splitlines()[-1]
+    )
+    assert again["discovery"]["new_items"] == 0  # nothing found twice
+    assert runner.invoke(app, ["casework-scan", "--division", "999999"]).exit_code == 1
+    assert runner.invoke(app, ["reports-refresh", "--division", "999999"]).exit_code == 1
+    refreshed = runner.invoke(app, ["reports-refresh", "--division", "110102"])
+    assert refreshed.exit_code == 0 and "统计看板已刷新" in refreshed.output
+    sweep = runner.invoke(app, ["eldercare-sweep", "--format", "json"])
+    assert sweep.exit_code == 0, sweep.output
+    assert isinstance(json.loads(sweep.output.strip().splitlines()[-1]), dict)

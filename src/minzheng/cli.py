@@ -618,6 +618,31 @@ def reports_refresh(
         time.sleep(every)
 
 
+@app.command("eldercare-sweep")
+def eldercare_sweep(
+    every: Annotated[
+        int | None, typer.Option("--every", help="每隔 N 秒重复运行（作为常驻定时任务）")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format")] = Format.text,
+) -> None:
+    """巡视探访与紧急呼叫预警（定时任务）/ Raise and escalate eldercare alerts (the scheduled job)."""
+    import json
+    import time
+
+    _setup()
+    from minzheng.eldercare.visits import alerts_sweep
+
+    while True:
+        done = alerts_sweep()
+        if fmt == Format.json:
+            typer.echo(json.dumps(done, ensure_ascii=False, default=str))
+        else:
+            typer.echo("养老预警：" + "，".join(f"{k} {v}" for k, v in done.items()))
+        if not every:
+            return
+        time.sleep(every)
+
+
 @app.command()
 def simulate(
     set_: Annotated[list[str], typer.Option("--set", help="参数=新取值，如 dibao.standard=1500")],
