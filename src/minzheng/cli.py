@@ -119,6 +119,9 @@ def demo(
         from minzheng.demo.casework import demo_casework
 
         demo_casework(demo_community(seed))
+        from minzheng.demo.eldercare import demo_eldercare
+
+        demo_eldercare(demo_community(seed))
     payload = {
         "ok": True,
         "households_added": added,
