@@ -25,8 +25,8 @@ from minzheng.core.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
 )
+from minzheng.core.forms import FieldErrors
 from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry.models import Household, Person
 from minzheng.registry.vocab import PersonState
@@ -62,58 +62,14 @@ def ensure_writer(actor: User, what: str) -> None:
 # -- parsing -------------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects field errors so that one response names every bad field."""
+class _Errors(FieldErrors):
+    """Field errors with this app's codes (``core.forms``)."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, code: str, message: str) -> None:
-        self.items.append({"field": field, "code": code, "message": message})
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise ValidationFailed(self.items)
-
-    def text(self, raw: Any, field: str, label: str, *, required: bool = True,
-             limit: int = MAX_TEXT) -> str:  # fmt: skip
-        value = " ".join(str(raw).split()) if raw is not None else ""
-        if required and len(value) < 2:
-            self.add(field, Code.REASON_REQUIRED, f"请填写{label}（至少两个字）")
-        elif len(value) > limit:
-            self.add(field, Code.FIELD_INVALID, f"{label}不超过 {limit} 字")
-        return value
-
-    def choice(self, raw: Any, field: str, label: str, choices: Any) -> str:
-        if raw in choices.values:
-            return str(raw)
-        allowed = "、".join(f"{v}（{lab}）" for v, lab in choices.choices)
-        self.add(field, Code.FIELD_INVALID, f"{label}取值无效：{raw!r}，应为 {allowed}")
-        return ""
-
-    def day(self, raw: Any, field: str, label: str, *, not_before: date | None = None,
-            not_after: date | None = None, required: bool = True) -> date | None:  # fmt: skip
-        if raw in (None, ""):
-            if required:
-                self.add(field, Code.FIELD_INVALID, f"请填写{label}")
-            return None
-        if isinstance(raw, date):
-            value = raw
-        else:
-            try:
-                value = date.fromisoformat(str(raw).strip())
-            except ValueError:
-                self.add(field, Code.FIELD_INVALID, f"{label}格式应为 YYYY-MM-DD：{raw!r}")
-                return None
-        if not_before is not None and value < not_before:
-            self.add(field, Code.DATE_IN_PAST,
-                     f"{label}不能早于今天（{not_before.isoformat()}）：{value.isoformat()}")  # fmt: skip
-            return None
-        if not_after is not None and value > not_after:
-            self.add(field, Code.DATE_IN_FUTURE,
-                     f"{label}不能晚于今天（{not_after.isoformat()}）：{value.isoformat()}")  # fmt: skip
-            return None
-        return value
+    INVALID = Code.FIELD_INVALID
+    SHORT = Code.REASON_REQUIRED
+    PAST = Code.DATE_IN_PAST
+    FUTURE = Code.DATE_IN_FUTURE
+    LIMIT = MAX_TEXT
 
     def user(self, raw: Any, field: str, household: Household) -> User | None:
         """A responsible worker: an active casework writer whose jurisdiction covers the

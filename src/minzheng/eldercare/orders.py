@@ -50,8 +50,8 @@ from minzheng.core.errors import (
     FieldError,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
 )
+from minzheng.core.forms import FieldErrors
 from minzheng.core.money import format_amount, quantize
 from minzheng.core.pdf import render_pdf
 from minzheng.programmes.eligibility import parameter_value
@@ -270,27 +270,14 @@ def providers_open(day: date, division: Division | None) -> QuerySet[Provider]:
 # -- parsing ------------------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects field errors so that one response names every bad field."""
+class _Errors(FieldErrors):
+    """Field errors with this app's codes (``core.forms``)."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, code: str, message: str) -> None:
-        self.items.append({"field": field, "code": code, "message": message})
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise ValidationFailed(self.items)
-
-    def text(self, raw: Any, field: str, label: str, *, required: bool = True,
-             limit: int = MAX_NOTE) -> str:  # fmt: skip
-        value = " ".join(str(raw).split()) if raw is not None else ""
-        if required and len(value) < 2:
-            self.add(field, Code.FIELD_INVALID, f"请填写{label}（至少两个字）")
-        elif len(value) > limit:
-            self.add(field, Code.FIELD_INVALID, f"{label}不超过 {limit} 字")
-        return value
+    INVALID = Code.FIELD_INVALID
+    SHORT = Code.FIELD_INVALID
+    PAST = Code.DATE_IN_PAST
+    FUTURE = Code.DATE_IN_FUTURE
+    LIMIT = MAX_NOTE
 
     def integer(self, raw: Any, field: str, label: str, *, low: int, high: int) -> int | None:
         try:
@@ -304,20 +291,6 @@ class _Errors:
             self.add(field, Code.FIELD_INVALID, f"{label}应在 {low} 到 {high} 之间：{value}")
             return None
         return value
-
-    def day(self, raw: Any, field: str, label: str) -> date | None:
-        if raw in (None, ""):
-            self.add(field, Code.FIELD_INVALID, f"请填写{label}")
-            return None
-        if isinstance(raw, datetime):
-            return timezone.localtime(raw).date() if timezone.is_aware(raw) else raw.date()
-        if isinstance(raw, date):
-            return raw
-        try:
-            return date.fromisoformat(str(raw).strip())
-        except ValueError:
-            self.add(field, Code.FIELD_INVALID, f"{label}格式应为 YYYY-MM-DD：{raw!r}")
-            return None
 
     def moment(self, raw: Any, field: str, label: str) -> datetime | None:
         if raw in (None, ""):

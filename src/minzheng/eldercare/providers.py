@@ -42,6 +42,7 @@ from minzheng.accounts.models import User
 from minzheng.accounts.roles import Role
 from minzheng.applications import clock
 from minzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from minzheng.core.forms import FieldErrors
 from minzheng.core.ids import CreditCodeError, parse_credit_code
 from minzheng.registry.models import Division
 
@@ -222,27 +223,14 @@ def service_catalogue() -> dict[str, str]:
 # -- parsing ------------------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects field errors so that one response names every bad field."""
+class _Errors(FieldErrors):
+    """Field errors with this app's codes (``core.forms``)."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, code: str, message: str) -> None:
-        self.items.append({"field": field, "code": code, "message": message})
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise ValidationFailed(self.items)
-
-    def text(self, raw: Any, field: str, label: str, *, required: bool = True,
-             limit: int = MAX_TEXT, code: str = Code.FIELD_INVALID) -> str:  # fmt: skip
-        value = " ".join(str(raw).split()) if raw is not None else ""
-        if required and len(value) < 2:
-            self.add(field, code, f"请填写{label}（至少两个字）")
-        elif len(value) > limit:
-            self.add(field, Code.FIELD_INVALID, f"{label}不超过 {limit} 字")
-        return value
+    INVALID = Code.FIELD_INVALID
+    SHORT = Code.FIELD_INVALID
+    PAST = Code.DATE_IN_PAST
+    FUTURE = Code.DATE_IN_FUTURE
+    LIMIT = MAX_TEXT
 
     def reason(self, raw: Any, field: str = "reason", label: str = "原因") -> str:
         return self.text(raw, field, label, code=Code.REASON_REQUIRED)
@@ -255,33 +243,6 @@ class _Errors:
                 Code.FIELD_INVALID,
                 f"联系电话只能包含数字、+、- 和括号（3至20位）：{value!r}",
             )
-        return value
-
-    def choice(self, raw: Any, field: str, label: str, choices: Any) -> str:
-        if raw in choices.values:
-            return str(raw)
-        allowed = "、".join(f"{v}（{lab}）" for v, lab in choices.choices)
-        self.add(field, Code.FIELD_INVALID, f"{label}取值无效：{raw!r}，应为 {allowed}")
-        return ""
-
-    def day(self, raw: Any, field: str, label: str, *, not_after: date | None = None,
-            required: bool = True) -> date | None:  # fmt: skip
-        if raw in (None, ""):
-            if required:
-                self.add(field, Code.FIELD_INVALID, f"请填写{label}")
-            return None
-        if isinstance(raw, date):
-            value = raw
-        else:
-            try:
-                value = date.fromisoformat(str(raw).strip())
-            except ValueError:
-                self.add(field, Code.FIELD_INVALID, f"{label}格式应为 YYYY-MM-DD：{raw!r}")
-                return None
-        if not_after is not None and value > not_after:
-            self.add(field, Code.DATE_IN_FUTURE,
-                     f"{label}不能晚于今天（{not_after.isoformat()}）：{value.isoformat()}")  # fmt: skip
-            return None
         return value
 
     def count(self, raw: Any, field: str, label: str) -> int:

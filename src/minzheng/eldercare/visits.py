@@ -40,7 +40,8 @@ from minzheng.accounts import access
 from minzheng.accounts.models import User
 from minzheng.accounts.roles import Role
 from minzheng.applications import clock
-from minzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from minzheng.core.errors import Conflict, NotFound, PermissionDenied
+from minzheng.core.forms import FieldErrors
 from minzheng.registry.models import Person
 from minzheng.registry.vocab import PersonState
 
@@ -135,34 +136,14 @@ def age_on(birth: date, day: date) -> int:
 # -- parsing -----------------------------------------------------------------------------------------
 
 
-class _Errors:
-    """Collects field errors so that one response names every bad field."""
+class _Errors(FieldErrors):
+    """Field errors with this app's codes (``core.forms``)."""
 
-    def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
-
-    def add(self, field: str, code: str, message: str) -> None:
-        self.items.append({"field": field, "code": code, "message": message})
-
-    def raise_any(self) -> None:
-        if self.items:
-            raise ValidationFailed(self.items)
-
-    def text(self, raw: Any, field: str, label: str, *, required: bool = True,
-             limit: int = MAX_NOTE) -> str:  # fmt: skip
-        value = " ".join(str(raw).split()) if raw is not None else ""
-        if required and len(value) < 2:
-            self.add(field, Code.FIELD_INVALID, f"请填写{label}（至少两个字）")
-        elif len(value) > limit:
-            self.add(field, Code.FIELD_INVALID, f"{label}不超过 {limit} 字")
-        return value
-
-    def choice(self, raw: Any, field: str, label: str, choices: Any) -> str:
-        if raw in choices.values:
-            return str(raw)
-        allowed = "、".join(f"{v}（{lab}）" for v, lab in choices.choices)
-        self.add(field, Code.FIELD_INVALID, f"{label}取值无效：{raw!r}，应为 {allowed}")
-        return ""
+    INVALID = Code.FIELD_INVALID
+    SHORT = Code.FIELD_INVALID
+    PAST = Code.DATE_IN_PAST
+    FUTURE = Code.DATE_IN_FUTURE
+    LIMIT = MAX_NOTE
 
     def integer(self, raw: Any, field: str, label: str, low: int, high: int) -> int | None:
         try:
@@ -171,31 +152,6 @@ class _Errors:
             value = None
         if value is None or not low <= value <= high:
             self.add(field, Code.FIELD_INVALID, f"{label}应为 {low} 到 {high} 之间的整数：{raw!r}")
-            return None
-        return value
-
-    def day(self, raw: Any, field: str, label: str, *, not_before: date | None = None,
-            not_after: date | None = None) -> date | None:  # fmt: skip
-        if raw in (None, ""):
-            self.add(field, Code.FIELD_INVALID, f"请填写{label}")
-            return None
-        if isinstance(raw, datetime):
-            value = raw.date()
-        elif isinstance(raw, date):
-            value = raw
-        else:
-            try:
-                value = date.fromisoformat(str(raw).strip())
-            except ValueError:
-                self.add(field, Code.FIELD_INVALID, f"{label}格式应为 YYYY-MM-DD：{raw!r}")
-                return None
-        if not_before is not None and value < not_before:
-            self.add(field, Code.DATE_IN_PAST,
-                     f"{label}不能早于今天（{not_before.isoformat()}）：{value.isoformat()}")  # fmt: skip
-            return None
-        if not_after is not None and value > not_after:
-            self.add(field, Code.DATE_IN_FUTURE,
-                     f"{label}不能晚于今天（{not_after.isoformat()}）：{value.isoformat()}")  # fmt: skip
             return None
         return value
 
