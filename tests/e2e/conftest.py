@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -54,6 +56,36 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
 
 
 PAGE_TIMEOUT_MS = 15_000
+
+
+def _read_uncommitted(connection: BaseDatabaseWrapper) -> None:
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+
+
+def _on_connection_created(
+    sender: object, connection: BaseDatabaseWrapper, **kwargs: object
+) -> None:
+    _read_uncommitted(connection)
+
+
+@pytest.fixture(autouse=True)
+def sqlite_readers_do_not_lock() -> Iterator[None]:
+    """Let page requests read while a background job (payroll, refresh) writes.
+
+    The live server shares one in-memory SQLite database through a shared cache, where
+    a reader meets a writer's table lock at once ("database table is locked") instead of
+    waiting as it does on a file with WAL. Uncommitted reads take no table locks; the
+    pages only poll for a job's status, which the job commits step by step anyway.
+    """
+    connection_created.connect(_on_connection_created)
+    for connection in connections.all(initialized_only=True):
+        _read_uncommitted(connection)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(_on_connection_created)
 
 
 @pytest.fixture
