@@ -59,7 +59,7 @@ PAGE_TIMEOUT_MS = 15_000
 
 
 def _read_uncommitted(connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and "mode=memory" in str(connection.settings_dict["NAME"]):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA read_uncommitted = 1")
 
