@@ -427,6 +427,14 @@ def _november(world: World, today: Clock) -> dict[str, int]:
     return ids
 
 
+def _balances(client: Client) -> dict[str, str]:
+    """The ledger's November balances of the elderly-care service subsidy, by account."""
+    r = client.get("/api/v1/ledger/balances",
+                   {"programme": "elderly_service_subsidy", "period": "2026-11"})  # fmt: skip
+    assert r.status_code == 200, r.content
+    return {row["account"]: row["balance"] for row in r.json()["items"]}
+
+
 def test_a_month_is_settled_prepared_approved_by_another_and_paid(
     world: World, today: Clock
 ) -> None:
@@ -466,9 +474,16 @@ def test_a_month_is_settled_prepared_approved_by_another_and_paid(
     assert (r.status_code, r.json()["code"]) == (409, "settlement.illegal_state")  # not approved
     assert errors_of(post(district, f"{path}/approval", {"reason": ""})) == {
         "reason": "eldercare.field_invalid"}  # fmt: skip
+    assert _balances(district) == {}  # a draft is not in the ledger
     r = post(district, f"{path}/approval", {"reason": "核对无误，同意结算"})
     assert r.status_code == 200, r.content
     assert (r.json()["status"], r.json()["approved_by"]) == ("approved", "u_district_approver")
+    # approved: the 45.00 of subsidies is the programme's expense and owed to the provider
+    assert _balances(district) == {"expense": "45.00", "provider_payable": "45.00"}
+    legs = [(e["kind"], leg["account"], leg["debit"], leg["credit"])
+            for e in district.get(path).json()["journal"] for leg in e["lines"]]  # fmt: skip
+    assert legs == [("service_settlement", "expense", "45.00", "0.00"),
+                    ("service_settlement", "provider_payable", "0.00", "45.00")]  # fmt: skip
     r = post(district, f"{path}/approval", {"reason": "再次审核"})
     assert (r.status_code, r.json()["code"]) == (409, "settlement.illegal_state")
 
@@ -478,8 +493,15 @@ def test_a_month_is_settled_prepared_approved_by_another_and_paid(
     assert r.status_code == 200, r.content
     paid = r.json()
     assert (paid["status"], paid["payment_reference"]) == ("paid", "ZF-2026-12-001")
+    # paid: the debt to the provider is settled from the bank
+    paid_ledger = {"expense": "45.00", "provider_payable": "0.00", "bank": "45.00"}
+    assert _balances(district) == paid_ledger
     again = post(district, f"{path}/payment", {"reference": "ZF-2026-12-001"})
     assert again.status_code == 200 and again.json()["paid_at"] == paid["paid_at"]  # idempotent
+    assert _balances(district) == paid_ledger  # posted once
+    dongcheng = user_create(username="u_dc", role=Role.DISTRICT_APPROVER, division_code=DONGCHENG)
+    r = api_of(dongcheng).get("/api/v1/ledger/balances", {"period": "2026-11"})
+    assert r.status_code == 200 and r.json()["items"] == []  # another district's journal
     r = post(district, f"{path}/payment", {"reference": "ZF-2026-12-999"})
     assert (r.status_code, r.json()["code"]) == (409, "settlement.illegal_state")
 
@@ -584,6 +606,10 @@ def test_the_pages_place_deliver_settle_approve_and_pay(world: World, today: Clo
     district.post(f"/eldercare/settlements/{settlement.pk}/payment", {"reference": "ZF-001"})
     settlement.refresh_from_db()
     assert (settlement.status, settlement.payment_reference) == ("paid", "ZF-001")
+    page = district.get(f"/eldercare/settlements/{settlement.pk}/").content.decode()
+    journal = page[page.index('id="journal"'):]
+    assert journal.count('data-account="provider_payable"') == 2  # owed, then paid
+    assert "应付服务商款" in journal and "银行存款（代发）" in journal and "养老服务补贴" in journal
 
     # the elder's family orders from the page for a member of their household
     family = Client()

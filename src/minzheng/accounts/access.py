@@ -206,6 +206,12 @@ def payrolls_visible(actor: User) -> QuerySet[PayrollRun]:
     return PayrollRun.objects.filter(division_path__startswith=path)
 
 
+def journal_path(actor: User) -> str | None:
+    """The division path whose journal entries (payrolls and provider settlements) the
+    actor reads, or None."""
+    return _benefit_path(actor, PAYROLL_READERS)
+
+
 def access_payroll_by_id(actor: User, run_id: int) -> PayrollRun:
     found = payrolls_visible(actor).select_related("division").filter(pk=run_id).first()
     if found is None:

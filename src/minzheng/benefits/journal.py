@@ -8,6 +8,11 @@
                Dr 救助支出 expense                                       (a failed recovery:
                                                                           not recovered)
 
+    service_settlement  Dr 救助支出 expense    Cr 应付服务商款 provider_payable
+                                           (a provider's approved monthly settlement)
+    service_payment     Dr 应付服务商款 provider_payable   Cr 银行存款 bank
+                                           (the subsidies paid to the provider)
+
 So at any time, per programme: expense = net money granted; payable = approved but not
 yet sent; bank (a credit balance) = sent − returned, i.e. what reached people;
 returned = failed and not yet re-issued. Every entry balances; the tests check it.
@@ -40,6 +45,14 @@ def _fen(column: str) -> str:
 
 def _post(run: PayrollRun, actor: User, kind: str, programme: str, memo: str,
           legs: list[tuple[str, Decimal, Decimal]]) -> JournalEntry | None:  # fmt: skip
+    return _write(actor, kind, programme, memo, legs, period=run.period, run=run,
+                  division_path=run.division_path)  # fmt: skip
+
+
+def _write(actor: User, kind: str, programme: str, memo: str,
+           legs: list[tuple[str, Decimal, Decimal]], *, period: date,
+           division_path: str, run: PayrollRun | None = None,
+           reference: str = "") -> JournalEntry | None:  # fmt: skip
     legs = [(acc, d, c) for acc, d, c in legs if d or c]
     if not legs:
         return None
@@ -47,10 +60,11 @@ def _post(run: PayrollRun, actor: User, kind: str, programme: str, memo: str,
     credit = sum((c for _, _, c in legs), ZERO)
     if debit != credit:  # a bug, never bad input: refuse to write an unbalanced entry
         raise AssertionError(f"unbalanced journal entry {kind} {programme}: {debit} != {credit}")
-    entry = JournalEntry.objects.create(kind=kind, run=run, period=run.period,
-                                        programme=programme, memo=memo[:200], actor=actor)  # fmt: skip
+    entry = JournalEntry.objects.create(kind=kind, run=run, period=period, programme=programme,
+                                        memo=memo[:200], actor=actor, reference=reference,
+                                        division_path=division_path)  # fmt: skip
     JournalLine.objects.bulk_create(
-        JournalLine(entry=entry, account=acc, programme=programme, period=run.period,
+        JournalLine(entry=entry, account=acc, programme=programme, period=period,
                     debit=d, credit=c)
         for acc, d, c in legs
     )  # fmt: skip
@@ -99,6 +113,38 @@ def post_return(run: PayrollRun, actor: User, by_programme: dict[str, Decimal],
         _post(run, actor, JournalEntry.Kind.RETURN, programme, f"{run.number} 银行退回",
               [(Account.BANK, owed - undone, ZERO), (Account.EXPENSE, undone, ZERO),
                (Account.RETURNED, ZERO, owed)])  # fmt: skip
+
+
+def post_service_settlement(*, actor: User, reference: str, period: date, division_path: str,
+                            memo: str, by_programme: dict[str, Decimal]) -> None:  # fmt: skip
+    """A provider's settlement approved: the subsidies it earned become a debt to it."""
+    for programme, amount in sorted(by_programme.items()):
+        _write(actor, JournalEntry.Kind.SERVICE_SETTLEMENT, programme, memo,
+               [(Account.EXPENSE, amount, ZERO), (Account.PROVIDER_PAYABLE, ZERO, amount)],
+               period=period, division_path=division_path, reference=reference)  # fmt: skip
+
+
+def post_service_payment(*, actor: User, reference: str, period: date, division_path: str,
+                         memo: str, by_programme: dict[str, Decimal]) -> None:  # fmt: skip
+    """The settled subsidies paid to the provider's bank account."""
+    for programme, amount in sorted(by_programme.items()):
+        _write(actor, JournalEntry.Kind.SERVICE_PAYMENT, programme, memo,
+               [(Account.PROVIDER_PAYABLE, amount, ZERO), (Account.BANK, ZERO, amount)],
+               period=period, division_path=division_path, reference=reference)  # fmt: skip
+
+
+def entries_for(reference: str) -> list[dict[str, Any]]:
+    """The entries posted for one business document, with their lines, oldest first."""
+    out = []
+    for entry in JournalEntry.objects.filter(reference=reference).prefetch_related("lines"):
+        out.append({"kind": entry.kind, "kind_label": entry.get_kind_display(),
+                    "programme": entry.programme, "period": entry.period.strftime("%Y-%m"),
+                    "memo": entry.memo, "at": entry.at,
+                    "lines": [{"account": line.account,
+                               "account_label": Account(line.account).label,
+                               "debit": line.debit, "credit": line.credit}
+                              for line in entry.lines.all()]})  # fmt: skip
+    return out
 
 
 # -- reading -----------------------------------------------------------------------------------

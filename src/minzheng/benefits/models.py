@@ -425,6 +425,7 @@ class Account(models.TextChoices):
     PAYABLE = "payable", "应付救助对象款"
     BANK = "bank", "银行存款（代发）"
     RETURNED = "returned", "退回待重发"
+    PROVIDER_PAYABLE = "provider_payable", "应付服务商款"
 
 
 class JournalEntry(models.Model):
@@ -435,9 +436,17 @@ class JournalEntry(models.Model):
         TRANSFER = "transfer", "银行代发"
         RETURN = "return", "银行退回"
         REISSUE = "reissue", "退回重发"
+        SERVICE_SETTLEMENT = "service_settlement", "服务结算审核"
+        SERVICE_PAYMENT = "service_payment", "服务商支付"
 
-    kind = models.CharField("业务", max_length=16, choices=Kind.choices)
-    run = models.ForeignKey(PayrollRun, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField("业务", max_length=24, choices=Kind.choices)
+    # A payroll's entries point at their run; a provider's settlement has none and names
+    # itself in ``reference`` (e.g. ``eldercare.settlement:12``).
+    run = models.ForeignKey(
+        PayrollRun, on_delete=models.PROTECT, related_name="entries", null=True, blank=True
+    )
+    reference = models.CharField("业务单号", max_length=64, blank=True, db_index=True)
+    division_path = models.CharField(max_length=128, default="", db_index=True)
     period = models.DateField("发放月份")
     programme = models.CharField("救助项目", max_length=40)
     memo = models.CharField("摘要", max_length=200)
@@ -446,6 +455,11 @@ class JournalEntry(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(run__isnull=False) | ~Q(reference=""), name="journal_entry_source"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.programme} {self.period:%Y-%m}"

@@ -148,8 +148,10 @@ def payroll_out(run: PayrollRun, *, detail: bool = False) -> dict[str, Any]:
 
 def ledger_lines(actor: User, *, programme: str | None = None,
                  period: str | None = None) -> QuerySet[JournalLine]:  # fmt: skip
-    runs = access.payrolls_visible(actor).values("pk")
-    qs = JournalLine.objects.filter(entry__run__in=runs)
+    path = access.journal_path(actor)
+    if path is None:
+        return JournalLine.objects.none()
+    qs = JournalLine.objects.filter(entry__division_path__startswith=path)
     if programme:
         qs = qs.filter(programme=programme)
     if period:

@@ -598,7 +598,7 @@ def ledger_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             entry = line.entry
             yield writer.writerow([_cell(v) for v in (
                 entry.pk, entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.get_kind_display(),
-                entry.run.number, line.period.strftime("%Y-%m"),
+                entry.run.number if entry.run else entry.reference, line.period.strftime("%Y-%m"),
                 labels.get(line.programme, (line.programme,))[0], line.get_account_display(),
                 f"{line.debit:.2f}", f"{line.credit:.2f}", entry.memo, selectors.who(entry.actor),
             )])  # fmt: skip

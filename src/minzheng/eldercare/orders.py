@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from minzheng.accounts import access
@@ -45,6 +45,7 @@ from minzheng.accounts.models import User
 from minzheng.accounts.roles import Role
 from minzheng.applications import clock
 from minzheng.applications.selectors import household_results
+from minzheng.benefits import journal
 from minzheng.core.errors import (
     Conflict,
     FieldError,
@@ -54,7 +55,7 @@ from minzheng.core.errors import (
 from minzheng.core.forms import FieldErrors
 from minzheng.core.money import format_amount, quantize
 from minzheng.core.pdf import render_pdf
-from minzheng.programmes.eligibility import parameter_value
+from minzheng.programmes.eligibility import parameter_value, programme_labels
 from minzheng.registry.models import Division, Household, Person
 from minzheng.registry.vocab import PersonState
 
@@ -658,9 +659,37 @@ def _locked_settlement(actor: User, settlement_id: int) -> Settlement:
     return Settlement.objects.select_for_update().get(pk=found.pk)
 
 
+def settlement_reference(settlement: Settlement) -> str:
+    """How the ledger's journal names a settlement."""
+    return f"eldercare.settlement:{settlement.pk}"
+
+
+def _subsidy_by_programme(settlement: Settlement) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    rows = (
+        SettlementLine.objects.filter(settlement=settlement, subsidy__gt=0)
+        .order_by()
+        .values_list("order__service__programme")
+        .annotate(amount=Sum("subsidy"))
+    )
+    for programme, amount in rows:
+        out[programme or "elderly_service_subsidy"] = amount
+    return out
+
+
+def _post(settlement: Settlement, actor: User, *, paid: bool) -> None:
+    post = journal.post_service_payment if paid else journal.post_service_settlement
+    action = "支付" if paid else "结算"
+    post(actor=actor, reference=settlement_reference(settlement), period=settlement.month,
+         division_path=settlement.division_path,
+         memo=f"{settlement.provider.name} {settlement.month:%Y-%m} 养老服务补贴{action}",
+         by_programme=_subsidy_by_programme(settlement))  # fmt: skip
+
+
 def settlement_approve(*, actor: User, settlement_id: int, reason: Any) -> Settlement:
     """Approve a prepared statement: by a street reviewer or district approver other than
-    the one who prepared it (four eyes)."""
+    the one who prepared it (four eyes). The subsidies become the programme's expense and
+    a debt to the provider in the ledger's journal, in the same transaction."""
     _maker(actor, SETTLEMENT_MAKERS, "结算审核")
     access_settlement_by_id(actor, settlement_id)
     errors = _Errors()
@@ -678,17 +707,15 @@ def settlement_approve(*, actor: User, settlement_id: int, reason: Any) -> Settl
         settlement.approved_at = timezone.now()
         settlement.approval_reason = text
         settlement.save(update_fields=["status", "approved_by", "approved_at", "approval_reason"])
+        _post(settlement, actor, paid=False)
     return settlement
 
 
 def settlement_pay(*, actor: User, settlement_id: int, reference: Any) -> Settlement:
     """Record that the approved subsidies were paid to the provider, with the payment's
     reference (a repeat with the same reference returns the paid statement unchanged).
-
-    The benefits ledger pays households, not providers, so nothing is posted to its
-    journal here; posting provider payments as journal entries (programme expense against
-    the provider's payable) is the follow-up once the ledger has provider accounts.
-    """
+    The payment settles the provider's debt in the ledger's journal (Dr 应付服务商款,
+    Cr 银行存款), posted once, in the same transaction."""
     _maker(actor, SETTLEMENT_PAYERS, "结算支付")
     access_settlement_by_id(actor, settlement_id)
     errors = _Errors()
@@ -706,6 +733,7 @@ def settlement_pay(*, actor: User, settlement_id: int, reference: Any) -> Settle
         settlement.paid_by = actor
         settlement.payment_reference = ref
         settlement.save(update_fields=["status", "paid_at", "paid_by", "payment_reference"])
+        _post(settlement, actor, paid=True)
     return settlement
 
 
@@ -809,6 +837,13 @@ def settlement_out(settlement: Settlement, *, lines: bool = False) -> dict[str, 
     }  # fmt: skip
     if lines:
         out["lines"] = [_line_out(line) for line in settlement_lines(settlement)]
+        out["journal"] = [
+            {**entry, "at": _when(entry["at"]),
+             "programme_label": programme_labels().get(entry["programme"], (entry["programme"],))[0],
+             "lines": [{**leg, "debit": format_amount(leg["debit"]),
+                        "credit": format_amount(leg["credit"])} for leg in entry["lines"]]}
+            for entry in journal.entries_for(settlement_reference(settlement))
+        ]  # fmt: skip
     return out
 
 
