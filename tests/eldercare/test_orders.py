@@ -607,7 +607,7 @@ def test_the_pages_place_deliver_settle_approve_and_pay(world: World, today: Clo
     settlement.refresh_from_db()
     assert (settlement.status, settlement.payment_reference) == ("paid", "ZF-001")
     page = district.get(f"/eldercare/settlements/{settlement.pk}/").content.decode()
-    journal = page[page.index('id="journal"'):]
+    journal = page[page.index('id="journal"') :]
     assert journal.count('data-account="provider_payable"') == 2  # owed, then paid
     assert "应付服务商款" in journal and "银行存款（代发）" in journal and "养老服务补贴" in journal
 

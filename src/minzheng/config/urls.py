@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from minzheng.config.api import api
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/households/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="home", permanent=False)),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

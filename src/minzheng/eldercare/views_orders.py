@@ -98,6 +98,14 @@ def _channels(actor: User) -> list[tuple[str, str]]:
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    if (
+        actor.is_active
+        and actor.role == Role.SERVICE_PROVIDER
+        and access.provider_of(actor) is None
+    ):
+        return render(request, "applications/refused.html",
+                      {"error": "您的账号尚未关联服务商，请联系区民政局养老服务科",
+                       "no_back": True}, status=403)  # fmt: skip
     if not _reads_orders(actor):
         raise Http404
     can_place = _places_orders(actor)
