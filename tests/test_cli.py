@@ -132,6 +132,10 @@ def test_demo_is_deterministic_and_loads_once(db: None, tmp_path: Path) -> None:
     payload = json.loads(first.stdout)
     assert payload["households_added"] == 40
     assert {u["role"] for u in payload["users"]} >= {"community_worker", "auditor", "resident"}
+    from minzheng.eldercare.models import ProviderMember
+
+    # the demo's provider login works for the demo's provider, so its orders page opens
+    assert ProviderMember.objects.filter(user__username="provider").count() == 1
     again = runner.invoke(app, ["demo", "--households", "40", "--seed", "3", "--format", "json"])
     assert json.loads(again.stdout)["households_added"] == 0
     assert Household.objects.count() == 40

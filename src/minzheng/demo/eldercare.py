@@ -30,13 +30,14 @@ def demo_eldercare(community: str) -> int:
     if len(users) < 2:
         return 0
     try:
-        return _load(users["worker"], users["reviewer"], community)
+        return _load(users["worker"], users["reviewer"], community,
+                     link=User.objects.filter(username="provider").exists())  # fmt: skip
     except ApplicationError as exc:
         log.warning("demo eldercare stopped: %s", exc)
         return 0
 
 
-def _load(worker: User, reviewer: User, community: str) -> int:
+def _load(worker: User, reviewer: User, community: str, *, link: bool) -> int:
     today = timezone.localdate()
     orders.catalogue_load()
     body = "91110102MA01DEMX1"
@@ -46,6 +47,8 @@ def _load(worker: User, reviewer: User, community: str) -> int:
         contract_start=(today - timedelta(days=365)).isoformat(),
         contract_end=(today + timedelta(days=730)).isoformat(), contact="王经理", phone="010-68000000",
     )  # fmt: skip
+    if link:  # the demo's provider login works for this provider
+        providers.provider_member_add(actor=reviewer, provider_id=provider.pk, username="provider")
     providers.facility_create(
         actor=reviewer, kind="station", name="西便门社区养老服务驿站", division=community,
         operator=provider.pk, capacity=60, beds=4, staff=6, opening_hours="08:00-20:00",
