@@ -7,6 +7,7 @@ One condition per line so that coverage shows every branch.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
@@ -27,6 +28,18 @@ if TYPE_CHECKING:
     from minzheng.applications.models import Application
     from minzheng.benefits.models import Entitlement, Payment, PayrollRun
     from minzheng.casework.models import DiscoveryItem, FollowUp, Plan, Task
+    from minzheng.eldercare.models import (
+        Alert,
+        Device,
+        Facility,
+        Incident,
+        Inspection,
+        Order,
+        Provider,
+        Settlement,
+        Visit,
+        VisitSchedule,
+    )
 
 
 def _is_staff_reader(actor: User) -> bool:
@@ -338,3 +351,163 @@ def provider_of(actor: User) -> int | None:
     from minzheng.eldercare.models import ProviderMember
 
     return ProviderMember.objects.filter(user=actor).values_list("provider_id", flat=True).first()
+
+
+# Scoped fetches of elderly care. Staff read what lies below their division; a service
+# provider's users read their provider's own records; residents their household's orders.
+
+
+def elders_visible(actor: User, born_by: date) -> QuerySet[Person]:
+    """Active residents born on or before ``born_by`` (aged 60+) in the jurisdiction."""
+    from minzheng.registry.vocab import PersonState
+
+    path = eldercare_path(actor)
+    if path is None:
+        return Person.objects.none()
+    return Person.objects.filter(
+        state=PersonState.ACTIVE,
+        birth_date__lte=born_by,
+        household__division__path__startswith=path,
+    )
+
+
+def elders_reachable(actor: User) -> QuerySet[Person]:
+    """Persons of the registry the actor sees who live in their elderly-care jurisdiction."""
+    path = eldercare_path(actor)
+    if path is None:
+        return Person.objects.none()
+    return persons_visible(actor).filter(household__division__path__startswith=path)
+
+
+def _above(path: str) -> list[str]:
+    """The paths of the divisions that contain ``path`` ("110000/110102/" → both)."""
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def providers_visible(actor: User) -> QuerySet[Provider]:
+    """Registered in the jurisdiction, or serving an area that overlaps it; a provider's
+    user: their own."""
+    from django.db.models import Q
+
+    from minzheng.eldercare.models import Provider
+
+    path = eldercare_path(actor)
+    if path is not None:
+        overlapping = Division.objects.filter(Q(path__startswith=path) | Q(path__in=_above(path)))
+        serving = Provider.objects.filter(areas__in=overlapping).values("pk")
+        return Provider.objects.filter(Q(division_path__startswith=path) | Q(pk__in=serving))
+    own = provider_of(actor)
+    if own is not None:
+        return Provider.objects.filter(pk=own)
+    return Provider.objects.none()
+
+
+def facilities_visible(actor: User) -> QuerySet[Facility]:
+    from minzheng.eldercare.models import Facility
+
+    path = eldercare_path(actor)
+    if path is not None:
+        return Facility.objects.filter(division_path__startswith=path)
+    own = provider_of(actor)
+    if own is not None:
+        return Facility.objects.filter(operator_id=own)
+    return Facility.objects.none()
+
+
+def inspections_visible(actor: User) -> QuerySet[Inspection]:
+    from django.db.models import Q
+
+    from minzheng.eldercare.models import Inspection
+
+    path = eldercare_path(actor)
+    if path is not None:
+        return Inspection.objects.filter(division_path__startswith=path)
+    own = provider_of(actor)
+    if own is not None:
+        return Inspection.objects.filter(Q(provider_id=own) | Q(facility__operator_id=own))
+    return Inspection.objects.none()
+
+
+def orders_visible(actor: User) -> QuerySet[Order]:
+    """A resident: their household's orders; a provider's users: their provider's; staff:
+    those of elders below their division."""
+    from minzheng.eldercare.models import Order
+
+    if not actor.is_active:
+        return Order.objects.none()
+    if actor.role == Role.RESIDENT and actor.household_id is not None:
+        return Order.objects.filter(elder__household_id=actor.household_id)
+    provider_id = provider_of(actor)
+    if provider_id is not None:
+        return Order.objects.filter(provider_id=provider_id)
+    path = eldercare_path(actor)
+    if path is None:
+        return Order.objects.none()
+    return Order.objects.filter(division_path__startswith=path)
+
+
+def settlements_visible(actor: User) -> QuerySet[Settlement]:
+    """A provider's users: their provider's settlements; staff: those of providers
+    registered below their division; residents none."""
+    from minzheng.eldercare.models import Settlement
+
+    if not actor.is_active:
+        return Settlement.objects.none()
+    provider_id = provider_of(actor)
+    if provider_id is not None:
+        return Settlement.objects.filter(provider_id=provider_id)
+    path = eldercare_path(actor)
+    if path is None:
+        return Settlement.objects.none()
+    return Settlement.objects.filter(division_path__startswith=path)
+
+
+def schedules_visible(actor: User) -> QuerySet[VisitSchedule]:
+    """Staff: schedules of elders in their jurisdiction; a provider's user: the schedules
+    assigned to their provider's users."""
+    from minzheng.eldercare.models import VisitorKind, VisitSchedule
+
+    path = eldercare_path(actor)
+    if path is not None:
+        return VisitSchedule.objects.filter(division_path__startswith=path)
+    provider = provider_of(actor)
+    if provider is not None:
+        return VisitSchedule.objects.filter(
+            visitor_kind=VisitorKind.PROVIDER, visitor__provider_membership__provider_id=provider
+        )
+    return VisitSchedule.objects.none()
+
+
+def visits_visible(actor: User) -> QuerySet[Visit]:
+    from minzheng.eldercare.models import Visit
+
+    return Visit.objects.filter(schedule__in=schedules_visible(actor).values("pk"))
+
+
+def alerts_visible(actor: User) -> QuerySet[Alert]:
+    """Alerts of elders in the actor's jurisdiction (staff only)."""
+    from minzheng.eldercare.models import Alert
+
+    path = eldercare_path(actor)
+    if path is None:
+        return Alert.objects.none()
+    return Alert.objects.filter(division_path__startswith=path)
+
+
+def devices_visible(actor: User) -> QuerySet[Device]:
+    from minzheng.eldercare.models import Device
+
+    path = eldercare_path(actor)
+    if path is None:
+        return Device.objects.none()
+    return Device.objects.filter(division_path__startswith=path)
+
+
+def incidents_visible(actor: User) -> QuerySet[Incident]:
+    from minzheng.eldercare.models import Incident
+
+    path = eldercare_path(actor)
+    if path is None:
+        return Incident.objects.none()
+    return Incident.objects.filter(division_path__startswith=path)

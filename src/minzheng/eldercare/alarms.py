@@ -32,7 +32,6 @@ from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from minzheng.accounts import access
@@ -91,30 +90,21 @@ def _key_hash(key_id: str, secret: str) -> str:
 # -- scope -------------------------------------------------------------------------------------------
 
 
-def devices_visible(actor: User) -> QuerySet[Device]:
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Device.objects.none()
-    return Device.objects.filter(division_path__startswith=path)
-
-
 def access_device_by_id(actor: User, device_id: int) -> Device:
-    found = devices_visible(actor).select_related("person", "supplier").filter(pk=device_id).first()
+    found = (
+        access.devices_visible(actor)
+        .select_related("person", "supplier")
+        .filter(pk=device_id)
+        .first()
+    )
     if found is None:
         raise NotFound(Code.DEVICE_NOT_FOUND, "设备不存在或不在您的管辖范围内")
     return found
 
 
-def incidents_visible(actor: User) -> QuerySet[Incident]:
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Incident.objects.none()
-    return Incident.objects.filter(division_path__startswith=path)
-
-
 def access_incident_by_id(actor: User, incident_id: int) -> Incident:
     found = (
-        incidents_visible(actor)
+        access.incidents_visible(actor)
         .select_related(
             "device", "elder__household__division", "elder__elder", "acknowledged_by", "closed_by"
         )

@@ -15,6 +15,7 @@ from ninja import Router, Schema
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
+from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.applications import clock
 from minzheng.core.errors import ApplicationError
@@ -141,7 +142,7 @@ def _day(raw: str | None, field: str) -> date | None:
 def schedules_list(request: HttpRequest, elder: int | None = None, active: bool | None = True,
                    page: int = 1, page_size: int = 50) -> dict[str, Any]:  # fmt: skip
     actor = actor_of(request)
-    qs = visits.schedules_visible(actor).select_related(
+    qs = access.schedules_visible(actor).select_related(
         "elder__household__division", "elder__elder", "visitor"
     )
     extra: dict[str, Any] = {}
@@ -185,7 +186,7 @@ def visits_record(
     visit = visits.visit_record(actor=actor, schedule_id=schedule_id, visited_at=body.visited_at,
                                 outcome=body.outcome, note=body.note)  # fmt: skip
     schedule = visits.access_schedule_by_id(actor, schedule_id)
-    alert = visits.alerts_visible(actor).filter(visit=visit).first()
+    alert = access.alerts_visible(actor).filter(visit=visit).first()
     return 201, {**visits.visit_out(visit), "next_due": schedule.next_due.isoformat(),
                  "alert": alert.pk if alert else None}  # fmt: skip
 
@@ -198,7 +199,7 @@ def visits_record(
 def alerts_list(request: HttpRequest, status: str | None = None, level: str | None = None,
                 page: int = 1, page_size: int = 50) -> dict[str, Any]:  # fmt: skip
     actor = actor_of(request)
-    qs = visits.alerts_visible(actor).select_related("elder", "acknowledged_by")
+    qs = access.alerts_visible(actor).select_related("elder", "acknowledged_by")
     if (s := _choice(status, AlertStatus, "status")) is not None:
         qs = qs.filter(status=s)
     if (lv := _choice(level, AlertLevel, "level")) is not None:
@@ -222,7 +223,7 @@ def alerts_acknowledge(request: HttpRequest, alert_id: int, body: ActionIn) -> d
 @router.get("/devices", response={200: dict[str, Any], **ERRORS}, summary="居家设备（本辖区）")
 def devices_list(request: HttpRequest, person: int | None = None, page: int = 1,
                  page_size: int = 50) -> dict[str, Any]:  # fmt: skip
-    qs = alarms.devices_visible(actor_of(request)).select_related("person", "supplier")
+    qs = access.devices_visible(actor_of(request)).select_related("person", "supplier")
     if person is not None:
         qs = qs.filter(person_id=person)
     return paginate(qs.order_by("-pk"), page, page_size, alarms.device_out)
@@ -254,7 +255,7 @@ def devices_revoke(request: HttpRequest, device_id: int) -> dict[str, Any]:
             summary="紧急呼叫（本辖区；?status=open|acknowledged|closed）")  # fmt: skip
 def incidents_list(request: HttpRequest, status: str | None = None, page: int = 1,
                    page_size: int = 50) -> dict[str, Any]:  # fmt: skip
-    qs = alarms.incidents_visible(actor_of(request)).select_related(
+    qs = access.incidents_visible(actor_of(request)).select_related(
         "elder", "acknowledged_by", "closed_by"
     )
     if (s := _choice(status, IncidentStatus, "status")) is not None:

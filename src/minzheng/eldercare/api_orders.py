@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from pydantic import Field
 
+from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.core.errors import ApplicationError
 from minzheng.core.pagination import paginate
@@ -84,7 +85,7 @@ def services_list(request: HttpRequest) -> dict[str, Any]:
             summary="服务订单（工作人员：本辖区；服务商：本单位承接的；居民：本户的）")  # fmt: skip
 def orders_list(request: HttpRequest, status: str | None = None, elder: int | None = None,
                 provider: int | None = None, page: int = 1, page_size: int = 50) -> dict[str, Any]:  # fmt: skip
-    qs = orders.orders_visible(actor_of(request))
+    qs = access.orders_visible(actor_of(request))
     chosen = _status(status, OrderStatus)
     if chosen:
         qs = qs.filter(status=chosen)
@@ -139,7 +140,7 @@ def orders_deliver(
             summary="服务商月度结算单")  # fmt: skip
 def settlements_list(request: HttpRequest, status: str | None = None, provider: int | None = None,
                      page: int = 1, page_size: int = 50) -> dict[str, Any]:  # fmt: skip
-    qs = orders.settlements_visible(actor_of(request))
+    qs = access.settlements_visible(actor_of(request))
     chosen = _status(status, SettlementStatus)
     if chosen:
         qs = qs.filter(status=chosen)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router
 from pydantic import BeforeValidator, Field
 
+from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.core.errors import ApplicationError
 from minzheng.core.pagination import paginate
@@ -158,7 +159,7 @@ def providers_list(request: HttpRequest, status: str | None = None, q: str | Non
     actor = actor_of(request)
     providers.ensure_reader(actor)
     qs = (
-        providers.providers_visible(actor)
+        access.providers_visible(actor)
         .select_related("division")
         .prefetch_related("areas", "members__user")
     )
@@ -228,7 +229,7 @@ def facilities_list(request: HttpRequest, kind: str | None = None, provider: int
                     page: int = 1, page_size: int = 50) -> dict[str, Any]:  # fmt: skip
     actor = actor_of(request)
     providers.ensure_reader(actor)
-    qs = providers.facilities_visible(actor).select_related("division", "operator")
+    qs = access.facilities_visible(actor).select_related("division", "operator")
     if kind is not None:
         if kind not in FacilityKind.values:
             raise _bad("kind", f"设施类型取值无效：{kind}")
@@ -299,7 +300,7 @@ def inspections_list(request: HttpRequest, overdue: bool = False, status: str | 
         qs = providers.inspections_overdue(actor)
     else:
         qs = (
-            providers.inspections_visible(actor)
+            access.inspections_visible(actor)
             .select_related("facility", "provider", "inspector")
             .order_by("-inspected_on", "-pk")
         )

@@ -21,7 +21,6 @@ from minzheng.applications.selectors import household_results
 from minzheng.benefits.models import LIVE_STATUSES, Entitlement
 from minzheng.core.errors import NotFound, PermissionDenied, ValidationFailed
 from minzheng.registry.models import Person
-from minzheng.registry.vocab import PersonState
 
 from .errors import ElderErrorCode as Code
 from .models import CareLevel, Device, ElderProfile, Living, Risk
@@ -47,15 +46,7 @@ def ensure_staff(actor: User) -> str:
 
 def elders_visible(actor: User, today: date | None = None) -> QuerySet[Person]:
     """Active residents aged 60+ in the actor's jurisdiction (none for other roles)."""
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Person.objects.none()
-    day = today or clock.today()
-    return Person.objects.filter(
-        state=PersonState.ACTIVE,
-        birth_date__lte=born_by(day),
-        household__division__path__startswith=path,
-    )
+    return access.elders_visible(actor, born_by(today or clock.today()))
 
 
 def elders_list(actor: User, *, living: str | None = None, care_level: str | None = None,

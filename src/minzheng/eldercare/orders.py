@@ -170,25 +170,9 @@ def household_qualifies(person: Person, programme: str, day: date) -> bool:
 # -- scoped reads -------------------------------------------------------------------------------------
 
 
-def orders_visible(actor: User) -> QuerySet[Order]:
-    """Orders the actor may read: a resident their household's, a provider's users their
-    provider's, staff those of elders below their division."""
-    if not actor.is_active:
-        return Order.objects.none()
-    if actor.role == Role.RESIDENT and actor.household_id is not None:
-        return Order.objects.filter(elder__household_id=actor.household_id)
-    provider_id = access.provider_of(actor)
-    if provider_id is not None:
-        return Order.objects.filter(provider_id=provider_id)
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Order.objects.none()
-    return Order.objects.filter(division_path__startswith=path)
-
-
 def access_order_by_id(actor: User, order_id: int) -> Order:
     found = (
-        orders_visible(actor)
+        access.orders_visible(actor)
         .select_related(
             "elder__household__division", "service", "provider", "placed_by", "cancelled_by",
             "delivery__recorded_by", "settlement_line",
@@ -201,23 +185,9 @@ def access_order_by_id(actor: User, order_id: int) -> Order:
     return found
 
 
-def settlements_visible(actor: User) -> QuerySet[Settlement]:
-    """A provider's users read their provider's settlements; staff those of providers
-    registered below their division; residents none."""
-    if not actor.is_active:
-        return Settlement.objects.none()
-    provider_id = access.provider_of(actor)
-    if provider_id is not None:
-        return Settlement.objects.filter(provider_id=provider_id)
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Settlement.objects.none()
-    return Settlement.objects.filter(division_path__startswith=path)
-
-
 def access_settlement_by_id(actor: User, settlement_id: int) -> Settlement:
     found = (
-        settlements_visible(actor)
+        access.settlements_visible(actor)
         .select_related("provider", "prepared_by", "approved_by", "paid_by")
         .filter(pk=settlement_id)
         .first()

@@ -35,7 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 
 from minzheng.accounts import access
 from minzheng.accounts.models import User
@@ -118,12 +118,6 @@ def ensure_facility_writer(actor: User, kind: str | None = None) -> None:
 # -- scoped reads ----------------------------------------------------------------------------------
 
 
-def _above(path: str) -> list[str]:
-    """The paths of the divisions that contain ``path`` ("110000/110102/" → both)."""
-    parts = path.strip("/").split("/")
-    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
 def reads_anything(actor: User) -> bool:
     return access.eldercare_path(actor) is not None or access.provider_of(actor) is not None
 
@@ -133,42 +127,10 @@ def ensure_reader(actor: User) -> None:
         raise PermissionDenied(Code.ROLE_FORBIDDEN, "您的角色不能查看养老服务机构与监管信息")
 
 
-def providers_visible(actor: User) -> QuerySet[Provider]:
-    """Registered in the jurisdiction, or serving an area that overlaps it; a provider's
-    user: their own."""
-    path = access.eldercare_path(actor)
-    if path is not None:
-        overlapping = Division.objects.filter(Q(path__startswith=path) | Q(path__in=_above(path)))
-        serving = Provider.objects.filter(areas__in=overlapping).values("pk")
-        return Provider.objects.filter(Q(division_path__startswith=path) | Q(pk__in=serving))
-    own = access.provider_of(actor)
-    if own is not None:
-        return Provider.objects.filter(pk=own)
-    return Provider.objects.none()
-
-
-def facilities_visible(actor: User) -> QuerySet[Facility]:
-    path = access.eldercare_path(actor)
-    if path is not None:
-        return Facility.objects.filter(division_path__startswith=path)
-    own = access.provider_of(actor)
-    if own is not None:
-        return Facility.objects.filter(operator_id=own)
-    return Facility.objects.none()
-
-
-def inspections_visible(actor: User) -> QuerySet[Inspection]:
-    path = access.eldercare_path(actor)
-    if path is not None:
-        return Inspection.objects.filter(division_path__startswith=path)
-    own = access.provider_of(actor)
-    if own is not None:
-        return Inspection.objects.filter(Q(provider_id=own) | Q(facility__operator_id=own))
-    return Inspection.objects.none()
-
-
 def access_provider_by_id(actor: User, provider_id: int) -> Provider:
-    found = providers_visible(actor).select_related("division").filter(pk=provider_id).first()
+    found = (
+        access.providers_visible(actor).select_related("division").filter(pk=provider_id).first()
+    )
     if found is None:
         raise NotFound(Code.PROVIDER_NOT_FOUND, "服务商不存在或不在您的管辖范围内")
     return found
@@ -176,7 +138,7 @@ def access_provider_by_id(actor: User, provider_id: int) -> Provider:
 
 def access_facility_by_id(actor: User, facility_id: int) -> Facility:
     found = (
-        facilities_visible(actor)
+        access.facilities_visible(actor)
         .select_related("division", "operator")
         .filter(pk=facility_id)
         .first()
@@ -188,7 +150,7 @@ def access_facility_by_id(actor: User, facility_id: int) -> Facility:
 
 def access_inspection_by_id(actor: User, inspection_id: int) -> Inspection:
     found = (
-        inspections_visible(actor)
+        access.inspections_visible(actor)
         .select_related("facility", "provider", "inspector")
         .filter(pk=inspection_id)
         .first()
@@ -208,7 +170,7 @@ def inspections_overdue(actor: User, today: date | None = None) -> QuerySet[Insp
     """Inspections still waiting for correction after their deadline, oldest first."""
     day = today or clock.today()
     return (
-        inspections_visible(actor)
+        access.inspections_visible(actor)
         .filter(status=InspectionStatus.OPEN, correction_due__lt=day)
         .select_related("facility", "provider", "inspector")
         .order_by("correction_due", "pk")
@@ -332,7 +294,7 @@ class _Errors(FieldErrors):
             pk = int(raw)
         except (TypeError, ValueError):
             pk = 0
-        found = providers_visible(actor).filter(pk=pk).first() if pk > 0 else None
+        found = access.providers_visible(actor).filter(pk=pk).first() if pk > 0 else None
         if found is None:
             self.add(field, Code.PROVIDER_NOT_FOUND, "运营方服务商不存在或不在您的管辖范围内")
         elif found.status == ProviderStatus.TERMINATED:

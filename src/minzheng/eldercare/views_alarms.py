@@ -139,7 +139,7 @@ def visit_schedule_new(request: HttpRequest) -> HttpResponse:
             return redirect(f"{request.path}?elder={elder.pk}")
     today = clock.today()
     schedules = (
-        visits.schedules_visible(actor)
+        access.schedules_visible(actor)
         .filter(elder=elder)
         .select_related("elder__household__division", "elder__elder", "visitor")
     )
@@ -171,7 +171,7 @@ def alert_board(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     today = clock.today()
     status = request.GET.get("status") or AlertStatus.OPEN
-    qs = visits.alerts_visible(actor).select_related("elder", "acknowledged_by")
+    qs = access.alerts_visible(actor).select_related("elder", "acknowledged_by")
     if status in AlertStatus.values:
         qs = qs.filter(status=status)
     level = request.GET.get("level") or ""
@@ -190,7 +190,7 @@ def alert_board(request: HttpRequest) -> HttpResponse:
         "levels": AlertLevel.choices,
         "overdue_count": overdue.count(),
         "overdue": [visits.schedule_out(s, today) for s in overdue[:50]],
-        "open_incidents": alarms.incidents_visible(actor)
+        "open_incidents": access.incidents_visible(actor)
         .filter(status=IncidentStatus.OPEN)
         .count(),
         "today": today,
@@ -236,7 +236,7 @@ def device_new(request: HttpRequest) -> HttpResponse:
 
         _attempt(request, act, "设备已登记")
     devices = (
-        alarms.devices_visible(actor).filter(person=elder).select_related("person", "supplier")
+        access.devices_visible(actor).filter(person=elder).select_related("person", "supplier")
     )
     context = {
         "elder": elder,
@@ -270,7 +270,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     _staff(request)
     actor = actor_of(request)
     status = request.GET.get("status") or ""
-    qs = alarms.incidents_visible(actor).select_related("elder", "acknowledged_by", "closed_by")
+    qs = access.incidents_visible(actor).select_related("elder", "acknowledged_by", "closed_by")
     if status in IncidentStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("-started_at", "-pk"), 50).get_page(request.GET.get("page"))

@@ -128,7 +128,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         if not errors:
             return redirect("order_detail", placed["order"].pk)
     status = request.GET.get("status", "")
-    qs = orders.orders_visible(actor)
+    qs = access.orders_visible(actor)
     if status in OrderStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(orders.orders_listed(qs).order_by("-scheduled_for", "-pk"), PAGE_SIZE)
@@ -242,7 +242,7 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
         if not errors:
             return redirect("settlement_detail", made["settlement"].pk)
     status = request.GET.get("status", "")
-    qs = orders.settlements_visible(actor).select_related(
+    qs = access.settlements_visible(actor).select_related(
         "provider", "prepared_by", "approved_by", "paid_by"
     )
     if status in SettlementStatus.values:

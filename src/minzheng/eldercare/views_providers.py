@@ -119,7 +119,7 @@ def provider_list(request: HttpRequest) -> HttpResponse:
         if isinstance(created, Provider):
             return redirect("eldercare_provider_detail", created.pk)
     status = request.GET.get("status") or ""
-    qs = providers.providers_visible(actor).select_related("division")
+    qs = access.providers_visible(actor).select_related("division")
     if status in ProviderStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("name", "pk"), 50).get_page(request.GET.get("page"))
@@ -149,10 +149,10 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
     context = {
         "provider": provider,
         "data": providers.provider_out(provider),
-        "facilities": providers.facilities_visible(actor)
+        "facilities": access.facilities_visible(actor)
         .filter(operator=provider)
         .select_related("division"),
-        "inspections": providers.inspections_visible(actor)
+        "inspections": access.inspections_visible(actor)
         .filter(provider=provider)
         .select_related("inspector"),
         "can_edit": providers.can_supervise(actor) and registrar,
@@ -206,7 +206,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
         if isinstance(created, Facility):
             return redirect("eldercare_facility_detail", created.pk)
     kind = request.GET.get("kind") or ""
-    qs = providers.facilities_visible(actor).select_related("division", "operator")
+    qs = access.facilities_visible(actor).select_related("division", "operator")
     if kind in FacilityKind.values:
         qs = qs.filter(kind=kind)
     page = Paginator(qs.order_by("division_path", "name", "pk"), 50).get_page(
@@ -234,7 +234,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 
 def _operators(actor: User) -> list[Provider]:
     return list(
-        providers.providers_visible(actor)
+        access.providers_visible(actor)
         .exclude(status=ProviderStatus.TERMINATED)
         .order_by("name")[:200]
     )
@@ -260,7 +260,7 @@ def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
         "ratings": history,
         "rated": rated,
         "criteria": ratings.rules_as_of(today).criteria if rated else (),
-        "inspections": providers.inspections_visible(actor)
+        "inspections": access.inspections_visible(actor)
         .filter(facility=facility)
         .select_related("inspector"),
         "can_edit": providers.can_record_facility(actor, facility.kind),
@@ -314,7 +314,7 @@ def inspection_overdue(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "rows": [providers.inspection_out(i, today) | {"obj": i} for i in page.object_list],
-        "open_count": providers.inspections_visible(actor)
+        "open_count": access.inspections_visible(actor)
         .filter(status=InspectionStatus.OPEN)
         .count(),
         "can_supervise": providers.can_supervise(actor),

@@ -194,17 +194,9 @@ def ensure_writer(actor: User, what: str) -> None:
         raise PermissionDenied(Code.ROLE_FORBIDDEN, f"{what}须由{names}办理")
 
 
-def elders_reachable(actor: User) -> QuerySet[Person]:
-    """Persons of the registry the actor sees who live in their elderly-care jurisdiction."""
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Person.objects.none()
-    return access.persons_visible(actor).filter(household__division__path__startswith=path)
-
-
 def access_elder_by_id(actor: User, person_id: int) -> Person:
     found = (
-        elders_reachable(actor)
+        access.elders_reachable(actor)
         .select_related("household__division", "elder")
         .filter(pk=person_id)
         .first()
@@ -224,23 +216,9 @@ def check_elder(person: Person, day: date, errors: _Errors, field: str = "elder"
                    f"{person.name}未满 {min_age} 周岁（{age_on(person.birth_date, day)} 岁）")  # fmt: skip
 
 
-def schedules_visible(actor: User) -> QuerySet[VisitSchedule]:
-    """Staff: schedules of elders in their jurisdiction; a provider's user: the schedules
-    assigned to their provider's users."""
-    path = access.eldercare_path(actor)
-    if path is not None:
-        return VisitSchedule.objects.filter(division_path__startswith=path)
-    provider = access.provider_of(actor)
-    if provider is not None:
-        return VisitSchedule.objects.filter(
-            visitor_kind=VisitorKind.PROVIDER, visitor__provider_membership__provider_id=provider
-        )
-    return VisitSchedule.objects.none()
-
-
 def access_schedule_by_id(actor: User, schedule_id: int) -> VisitSchedule:
     found = (
-        schedules_visible(actor)
+        access.schedules_visible(actor)
         .select_related("elder__household__division", "elder__elder", "visitor")
         .filter(pk=schedule_id)
         .first()
@@ -250,20 +228,10 @@ def access_schedule_by_id(actor: User, schedule_id: int) -> VisitSchedule:
     return found
 
 
-def visits_visible(actor: User) -> QuerySet[Visit]:
-    return Visit.objects.filter(schedule__in=schedules_visible(actor).values("pk"))
-
-
-def alerts_visible(actor: User) -> QuerySet[Alert]:
-    """Alerts of elders in the actor's jurisdiction (staff only)."""
-    path = access.eldercare_path(actor)
-    if path is None:
-        return Alert.objects.none()
-    return Alert.objects.filter(division_path__startswith=path)
-
-
 def access_alert_by_id(actor: User, alert_id: int) -> Alert:
-    found = alerts_visible(actor).select_related("elder", "acknowledged_by").filter(pk=alert_id)
+    found = (
+        access.alerts_visible(actor).select_related("elder", "acknowledged_by").filter(pk=alert_id)
+    )
     alert = found.first()
     if alert is None:
         raise NotFound(Code.ALERT_NOT_FOUND, "预警不存在或不在您的管辖范围内")
@@ -411,7 +379,7 @@ def daily_list(actor: User, day: date | None = None) -> QuerySet[VisitSchedule]:
     if actor.role == Role.COMMUNITY_WORKER:
         mine |= Q(visitor__isnull=True)
     return (
-        schedules_visible(actor)
+        access.schedules_visible(actor)
         .filter(mine, active=True, next_due__lte=day)
         .select_related("elder__household__division", "elder__elder", "visitor")
         .order_by("next_due", "pk")
@@ -422,7 +390,7 @@ def overdue_schedules(actor: User, day: date | None = None) -> QuerySet[VisitSch
     """Active schedules in the actor's scope whose visit is past due (the dashboard)."""
     day = day or clock.today()
     return (
-        schedules_visible(actor)
+        access.schedules_visible(actor)
         .filter(active=True, next_due__lt=day)
         .select_related("elder__household__division", "elder__elder", "visitor")
         .order_by("next_due", "pk")
