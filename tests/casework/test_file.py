@@ -387,3 +387,56 @@ def test_the_pdf_prints_the_filtered_file(cast: Cast) -> None:
     text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(r.content))
     assert "只打印这一条" in text and "这一条不打印" not in text
     assert "筛选条件" in text
+
+
+def test_services_received_are_in_the_file(cast: Cast, today: Any) -> None:
+    """Elderly care received by the household's elder: a meal order delivered, a patrol
+    visit, an emergency-call device and a call from it — under 服务记录, in time order."""
+    from minzheng.eldercare import alarms, orders, visits
+    from minzheng.eldercare.models import Order, ProviderMember
+    from tests.eldercare.test_orders import provider
+    from tests.fixtures import COMMUNITY_A, pensioner
+
+    worker = cast.users["community_worker"]
+    h = pensioner("800.00", "11010219500101123")
+    elder = h.members.get()
+    orders.catalogue_load()
+    meals = provider("展览路助餐", ["meal_delivery"], [COMMUNITY_A])
+    ProviderMember.objects.create(provider=meals, user=cast.users["service_provider"])
+    order = orders.order_place(actor=worker, elder_person_id=elder.pk, service_code="meal_delivery",
+                               quantity=2, scheduled_for="2026-11-23")  # fmt: skip
+    schedule = visits.schedule_create(actor=worker, elder_person_id=elder.pk, mode="phone",
+                                      every_days=1, visitor_kind="worker", visitor_id=worker.pk)  # fmt: skip
+    Order.objects.filter(pk=order.pk).update(
+        created_at=_aware(2026, 11, 23, 8, 30)
+    )  # placed at 8:30
+    today.advance(1)  # recorded the next morning
+    orders.delivery_record(actor=cast.users["service_provider"], order_id=order.pk,
+                           delivered_at="2026-11-23T11:30", staff_name="刘师傅",
+                           evidence="老人签字")  # fmt: skip
+    visits.visit_record(actor=worker, schedule_id=schedule.pk, visited_at="2026-11-23T09:00",
+                        outcome="well", note="老人精神不错")  # fmt: skip
+    device = alarms.device_register(actor=worker, person_id=elder.pk, kind="emergency_call",
+                                    installed_on="2026-11-20", serial="SOS-0001")  # fmt: skip
+    alarms.event_receive(key_id=device.key_id, secret=device.secret, event_id="e-1",
+                         kind="button", occurred_at="2026-11-23T20:15:00+08:00")  # fmt: skip
+
+    body = _file(cast.api("community_worker"), h, kind="services").json()
+    assert body["counts"]["services"] == 4
+    titles = _titles(body)
+    assert titles == [
+        f"紧急呼叫：{elder.name}",  # 20:15
+        f"巡视探访：{elder.name}（电话巡视）",  # 09:00
+        f"养老服务：{elder.name} 助餐配送 × 2",  # placed at 08:30
+        f"安装紧急呼叫设备：{elder.name}",  # 20 November
+    ]
+    meal = _item(body, titles[2])["detail"]
+    # 2 meals × 15.00 = 30.00; the subsidy is half, 15.00 (under the 2 × 10.00 cap)
+    assert "金额 30.00 元（补贴 15.00 元，个人支付 15.00 元）" in meal
+    assert "服务时间 2026-11-23 11:30，服务人员 刘师傅" in meal
+    assert "结果：情况良好" in _item(body, titles[1])["detail"]
+    assert "呼叫 1 次" in _item(body, titles[0])["detail"]
+    assert "设备编号 SOS-0001" in _item(body, titles[3])["detail"]
+    # the day filter reaches the devices' installation day too
+    assert _titles(_file(cast.api("community_worker"), h, kind="services", end="2026-11-22")
+                   .json()) == [titles[3]]  # fmt: skip

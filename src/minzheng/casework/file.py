@@ -57,6 +57,18 @@ from minzheng.casework.models import (
     TaskStatus,
 )
 from minzheng.core.errors import FieldError, NotFound
+from minzheng.eldercare.models import (
+    Device,
+    DeviceKind,
+    DeviceStatus,
+    Incident,
+    IncidentStatus,
+    Order,
+    OrderStatus,
+    Visit,
+    VisitMode,
+    VisitOutcome,
+)
 from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry import vocab
 from minzheng.registry.models import Division, Household, Income, Person
@@ -65,9 +77,9 @@ from minzheng.verification.models import VerificationReport
 if TYPE_CHECKING:
     from minzheng.accounts.models import User
 
-# The kinds of entry, in the order the filter shows them. ``services`` (elderly care
-# services received, donations) has no source yet: those apps do not exist, and the kind
-# is listed so that the filter, the API and the counts already carry it.
+# The kinds of entry, in the order the filter shows them. ``services``: elderly care
+# received by the household's members (service orders, patrol visits, devices installed,
+# emergency calls); donations will join it once that app exists.
 KINDS: dict[str, str] = {
     "registry": "登记信息变更",
     "application": "申请与审批",
@@ -217,12 +229,13 @@ def household_file(
         "entitlement": _entitlement_events,
         "casework": _casework,
         "note": _notes,
+        "services": _services,
     }
     entries: list[FileEntry] = []
     capped: list[str] = []
     for kind in wanted:
         source = sources.get(kind)
-        if source is None:  # "services": no source yet
+        if source is None:
             continue
         found = sorted(source(ctx), key=lambda e: e.at, reverse=True)
         if len(found) > SOURCE_CAP or ctx.cut.pop(kind, False):
@@ -962,6 +975,104 @@ def _discoveries(ctx: _Context) -> list[FileEntry]:
                 )
             )
     return entries
+
+
+# -- services received: elderly care ------------------------------------------------------------
+
+
+def _services(ctx: _Context) -> list[FileEntry]:
+    """Orders, patrol visits, devices and emergency calls of the household's members, as
+    the actor's elderly-care scope shows them; each source keeps its newest ``SOURCE_CAP``."""
+    mine = Q(elder__household=ctx.household)
+    window = ctx.window
+    orders = list(
+        access.orders_visible(ctx.actor)
+        .filter(mine, window.moments("created_at"))
+        .select_related("elder", "service", "provider", "delivery", "placed_by")
+        .order_by("-created_at", "-pk")[: SOURCE_CAP + 1]
+    )
+    visits = list(
+        access.visits_visible(ctx.actor)
+        .filter(mine, window.moments("visited_at"))
+        .select_related("elder", "schedule", "recorded_by")
+        .order_by("-visited_at", "-pk")[: SOURCE_CAP + 1]
+    )
+    incidents = list(
+        access.incidents_visible(ctx.actor)
+        .filter(mine, window.moments("started_at"))
+        .select_related("elder", "device")
+        .order_by("-started_at", "-pk")[: SOURCE_CAP + 1]
+    )
+    devices = list(
+        access.devices_visible(ctx.actor)
+        .filter(Q(person__household=ctx.household), window.days("installed_on"))
+        .select_related("person", "supplier")
+        .order_by("-installed_on", "-pk")[: SOURCE_CAP + 1]
+    )
+    entries = [_order_entry(o) for o in _cap(ctx, "services", orders)]
+    entries += [_patrol_entry(v) for v in _cap(ctx, "services", visits)]
+    entries += [_incident_entry(i) for i in _cap(ctx, "services", incidents)]
+    entries += [_device_entry(d) for d in _cap(ctx, "services", devices)]
+    return entries
+
+
+def _order_entry(o: Order) -> FileEntry:
+    delivery = getattr(o, "delivery", None)
+    return FileEntry(
+        at=o.created_at,
+        kind="services",
+        title=f"养老服务：{o.elder.name} {o.service.name} × {o.quantity}",
+        detail=_join(
+            f"服务日期 {o.scheduled_for.isoformat()}",
+            f"服务商：{o.provider.name}",
+            f"状态：{_label(OrderStatus, o.status)}",
+            f"金额 {_money(o.total)} 元（补贴 {_money(o.subsidy)} 元，个人支付 {_money(o.elder_pays)} 元）",
+            f"服务时间 {timezone.localtime(delivery.delivered_at):%Y-%m-%d %H:%M}，服务人员 {delivery.staff_name}"
+            if delivery
+            else "",
+            f"下单人：{_who(o.placed_by)}",
+        ),
+        link=reverse("order_detail", args=[o.pk]),
+    )
+
+
+def _patrol_entry(v: Visit) -> FileEntry:
+    return FileEntry(
+        at=v.visited_at,
+        kind="services",
+        title=f"巡视探访：{v.elder.name}（{_label(VisitMode, v.schedule.mode)}）",
+        detail=_join(
+            f"结果：{_label(VisitOutcome, v.outcome)}", v.note, f"记录人：{_who(v.recorded_by)}"
+        ),
+    )
+
+
+def _incident_entry(i: Incident) -> FileEntry:
+    return FileEntry(
+        at=i.started_at,
+        kind="services",
+        title=f"紧急呼叫：{i.elder.name}",
+        detail=_join(
+            f"呼叫 {i.events} 次",
+            f"状态：{_label(IncidentStatus, i.status)}",
+            f"处置结果：{i.outcome}" if i.outcome else "",
+        ),
+        link=reverse("incident_detail", args=[i.pk]),
+    )
+
+
+def _device_entry(d: Device) -> FileEntry:
+    return FileEntry(
+        at=_day_start(d.installed_on),
+        kind="services",
+        title=f"安装{_label(DeviceKind, d.kind)}：{d.person.name}",
+        detail=_join(
+            f"设备编号 {d.serial}" if d.serial else "",
+            f"供应商：{d.supplier.name}" if d.supplier else "",
+            f"状态：{_label(DeviceStatus, d.status)}",
+        ),
+        all_day=True,
+    )
 
 
 def _notes(ctx: _Context) -> list[FileEntry]:
