@@ -63,7 +63,12 @@ def test_a_provider_sees_its_orders_and_visits_not_the_registry(linked: Cast) ->
     links = _nav(client, landed)
     assert "/eldercare/orders/" in links and "/eldercare/visits/" in links
     assert "/households/" not in links and "/programmes/" not in links
-    assert client.get("/eldercare/visits/").status_code == 200
+    visits = client.get("/eldercare/visits/")
+    assert visits.status_code == 200
+    tabs = re.search(r'<p class="tabs">(.*?)</p>', visits.content.decode(), re.S)
+    assert tabs is not None  # only the provider's own tabs: no staff page that would 404
+    assert re.findall(r'href="([^"]+)"', tabs.group(1)) == [
+        "/eldercare/orders/", "/eldercare/visits/", "/eldercare/settlements/"]  # fmt: skip
 
 
 def test_a_resident_finds_elderly_care_services(cast: Cast) -> None:
