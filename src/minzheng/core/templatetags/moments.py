@@ -18,9 +18,11 @@ def moment(value: datetime | str | None) -> str:
         return "—"
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            at = datetime.fromisoformat(value)
         except ValueError:
             return value
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return value.strftime("%Y-%m-%d %H:%M")
+    else:
+        at = value
+    if timezone.is_aware(at):
+        at = timezone.localtime(at)
+    return at.strftime("%Y-%m-%d %H:%M")
