@@ -227,6 +227,26 @@ def test_events_close_together_merge_and_far_apart_open_a_new_incident(
     assert f["incident"] == e["incident"] and f["merged"] is True
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-call path is PostgreSQL's")
+def test_on_postgresql_an_event_is_taken_in_one_round_trip(device: dict[str, Any]) -> None:
+    """``minzheng_device_event`` decides in the database; a refusal goes the full way and
+    is named as on SQLite (the other tests here run both ways, one per database)."""
+    from django.test.utils import CaptureQueriesContext
+
+    key = key_of(device)
+    with CaptureQueriesContext(connection) as queries:
+        assert send(key, "one-call", T0).status_code == 202
+        assert send(key, "one-call", T0).status_code == 200  # the resend, also one call
+    calls = [q["sql"] for q in queries.captured_queries if "minzheng_device_event" in q["sql"]]
+    assert len(calls) == 2 and len(queries.captured_queries) == 2
+    wrong = f"Device {device['key_id']}:not-the-secret"
+    assert send(wrong, "x", T0).json()["code"] == "device.key_invalid"
+    Device.objects.update(installed_on=T0.date() + timedelta(days=1))
+    r = send(key, "before", T0)  # before its installation: the function declines, 422
+    assert r.status_code == 422 and r.json()["details"]["errors"][0]["field"] == "occurred_at"
+    assert DeviceEvent.objects.count() == 1
+
+
 # -- incidents ---------------------------------------------------------------------------------------
 
 
