@@ -9,7 +9,8 @@ household each, spread over Xicheng's communities, written with
 the keyed hash stored); the keys are handed to the load generator in a private file.
 Twenty more devices serve the warm-up.
 
-The real server: ``minzheng serve`` (collectstatic, then gunicorn's sync workers —
+The real server: ``minzheng serve`` (collectstatic, then gunicorn's sync workers,
+preloaded in the master so that every worker is ready before the first event —
 ``--workers 4``, ``serve``'s default of two per core on this 2-core machine: a sync
 worker waits for each commit) on a free loopback port, with
 ``DATABASE_URL`` pointing at the benchmark's database, its access log in

@@ -710,6 +710,9 @@ def serve(
         f"{host}:{port}",
         "--workers",
         str(workers),
+        # load the application once, in the master, before forking: workers start ready
+        # (no worker importing Django while others serve) and share the loaded pages
+        "--preload",
         "--access-logfile",
         "-",
         "--timeout",
