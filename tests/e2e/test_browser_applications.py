@@ -40,7 +40,9 @@ class Clock:
         return self.day
 
 
-def sign_in(browser: Browser, base: str, username: str) -> Page:
+def sign_in(browser: Browser, base: str, username: str, lands: str = "/households/**") -> Page:
+    """A signed-in page of a new browser context; ``lands``: where the role starts (a
+    service provider at ``/eldercare/orders/``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                                   accept_downloads=True)  # fmt: skip
     context.set_default_timeout(15_000)
@@ -49,7 +51,7 @@ def sign_in(browser: Browser, base: str, username: str) -> Page:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/households/**")
+    page.wait_for_url(f"{base}{lands}")
     return page
 
 

@@ -142,21 +142,6 @@ def _world() -> World:
                  district=users["district1"], meals=meals, west=west, carer=users["carer1"])  # fmt: skip
 
 
-def provider_sign_in(browser: Browser, base: str, username: str) -> Page:
-    """A provider's user starts at their orders, not at the registry (``sign_in`` waits
-    for /households/)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
-                                  accept_downloads=True)  # fmt: skip
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{base}/eldercare/orders/")
-    return page
-
-
 def _messages(page: Page) -> str:
     return page.locator(".messages").inner_text()
 
@@ -328,7 +313,7 @@ def test_a_meal_order_is_delivered_and_the_month_settled_with_four_eyes(
 
     # the next day the provider's user finds it among their orders and records the meal
     moment.move_to(START + timedelta(days=1, hours=4))  # 2026-11-24 14:00
-    carer = provider_sign_in(browser, base, "carer1")
+    carer = sign_in(browser, base, "carer1", lands="/eldercare/orders/")
     row = carer.locator(f"#orders tr[data-order='{order.pk}']")
     assert row.get_attribute("data-status") == "dispatched" and "刘奶奶" in row.inner_text()
     row.locator("a").click()

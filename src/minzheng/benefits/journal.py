@@ -115,22 +115,25 @@ def post_return(run: PayrollRun, actor: User, by_programme: dict[str, Decimal],
                (Account.RETURNED, ZERO, owed)])  # fmt: skip
 
 
-def post_service_settlement(*, actor: User, reference: str, period: date, division_path: str,
-                            memo: str, by_programme: dict[str, Decimal]) -> None:  # fmt: skip
-    """A provider's settlement approved: the subsidies it earned become a debt to it."""
+def _post_service(kind: str, debit: str, credit: str, *, actor: User, reference: str,
+                  period: date, division_path: str, memo: str,
+                  by_programme: dict[str, Decimal]) -> None:  # fmt: skip
     for programme, amount in sorted(by_programme.items()):
-        _write(actor, JournalEntry.Kind.SERVICE_SETTLEMENT, programme, memo,
-               [(Account.EXPENSE, amount, ZERO), (Account.PROVIDER_PAYABLE, ZERO, amount)],
+        _write(actor, kind, programme, memo, [(debit, amount, ZERO), (credit, ZERO, amount)],
                period=period, division_path=division_path, reference=reference)  # fmt: skip
 
 
-def post_service_payment(*, actor: User, reference: str, period: date, division_path: str,
-                         memo: str, by_programme: dict[str, Decimal]) -> None:  # fmt: skip
-    """The settled subsidies paid to the provider's bank account."""
-    for programme, amount in sorted(by_programme.items()):
-        _write(actor, JournalEntry.Kind.SERVICE_PAYMENT, programme, memo,
-               [(Account.PROVIDER_PAYABLE, amount, ZERO), (Account.BANK, ZERO, amount)],
-               period=period, division_path=division_path, reference=reference)  # fmt: skip
+def post_service_settlement(**document: Any) -> None:
+    """A provider's settlement approved: the subsidies it earned become a debt to it.
+    ``document``: actor, reference, period, division_path, memo, by_programme."""
+    _post_service(JournalEntry.Kind.SERVICE_SETTLEMENT, Account.EXPENSE,
+                  Account.PROVIDER_PAYABLE, **document)  # fmt: skip
+
+
+def post_service_payment(**document: Any) -> None:
+    """The settled subsidies paid to the provider's bank account (same ``document``)."""
+    _post_service(JournalEntry.Kind.SERVICE_PAYMENT, Account.PROVIDER_PAYABLE, Account.BANK,
+                  **document)  # fmt: skip
 
 
 def entries_for(reference: str) -> list[dict[str, Any]]:
