@@ -9,8 +9,8 @@ household each, spread over Xicheng's communities, written with
 the keyed hash stored); the keys are handed to the load generator in a private file.
 Twenty more devices serve the warm-up.
 
-The real server: ``minzheng serve`` (collectstatic, then gunicorn's sync workers,
-preloaded in the master so that every worker is ready before the first event —
+The real server: ``minzheng serve`` (collectstatic, then gunicorn's sync workers; the
+load starts once every worker has logged that it loaded the application —
 ``--workers 4``, ``serve``'s default of two per core on this 2-core machine: a sync
 worker waits for each commit) on a free loopback port, with
 ``DATABASE_URL`` pointing at the benchmark's database, its access log in
@@ -249,12 +249,19 @@ def start_server(database_url: str, port: int, workers: int, log: Path) -> subpr
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    """Until the endpoint answers (a request without a key: 401)."""
+def wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, workers: int,
+               timeout: float = 120.0) -> None:  # fmt: skip
+    """Until every worker has loaded the application (``gunicorn_conf.READY`` in the log,
+    once per worker) and the endpoint answers (a request without a key: 401)."""
+    from minzheng.config.gunicorn_conf import READY
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
+        if log.read_text(errors="replace").count(READY) < workers:
+            time.sleep(0.3)
+            continue
         try:
             status, _ = asyncio.run(_post(port, b"{}", "Device none:none", 5.0))
             if status == 401:
@@ -530,7 +537,7 @@ def run(quick: bool = False, rate: int = RATE, seconds: int | None = None,
         log = BENCH_DIR / "devices-server.log"
         proc = start_server(url, port, workers, log)
         try:
-            wait_ready(port, proc)
+            wait_ready(port, proc, log, workers)
             err.print(f"[dim]  server on 127.0.0.1:{port}; sending …[/dim]")
             before = cpu_snapshot(proc.pid)
             timeline: list[dict[str, float]] = []

@@ -710,9 +710,8 @@ def serve(
         f"{host}:{port}",
         "--workers",
         str(workers),
-        # load the application once, in the master, before forking: workers start ready
-        # (no worker importing Django while others serve) and share the loaded pages
-        "--preload",
+        "--config",
+        "python:minzheng.config.gunicorn_conf",
         "--access-logfile",
         "-",
         "--timeout",

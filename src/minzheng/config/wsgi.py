@@ -1,4 +1,4 @@
-"""The WSGI application (gunicorn, ``minzheng serve``, which preloads it in the master).
+"""The WSGI application (gunicorn, ``minzheng serve``).
 
 Each worker imports the URLconf here, not on its first request (with it every app's API
 and pages), then ``gc.freeze()`` keeps everything loaded so far out of the cyclic garbage
@@ -14,11 +14,8 @@ from importlib import import_module
 
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
-from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minzheng.config.settings")
 application = get_wsgi_application()
 import_module(settings.ROOT_URLCONF)
-# Preloaded in gunicorn's master: no database connection may cross the fork.
-connections.close_all()
 gc.freeze()
