@@ -22,7 +22,8 @@ from django.views.decorators.http import require_POST
 from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.applications import clock
-from minzheng.core.errors import ApplicationError, NotFound, ValidationFailed
+from minzheng.core.errors import NotFound
+from minzheng.core.pages import attempt
 from minzheng.programmes.eligibility import programme_labels
 from minzheng.registry.vocab import PersonState
 
@@ -37,26 +38,6 @@ from .models import (
     PlanStatus,
     Severity,
 )
-
-
-def _refused(request: HttpRequest, exc: ApplicationError) -> None:
-    if isinstance(exc, ValidationFailed):
-        for e in exc.errors:
-            messages.error(request, e["message"])
-    else:
-        messages.error(request, exc.message)
-
-
-def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
-    try:
-        action()
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        _refused(request, exc)
-        return False
-    messages.success(request, done)
-    return True
 
 
 def _writer(request: HttpRequest) -> bool:
@@ -87,7 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def follow_up_complete(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: services.follow_up_complete(
+    attempt(request, lambda: services.follow_up_complete(
         actor=actor, follow_up_id=follow_up_id, result=request.POST.get("result"),
         mode=request.POST.get("mode") or ContactMode.PHONE), "回访已记录")  # fmt: skip
     return redirect(request.POST.get("next") or "casework_inbox")
@@ -97,7 +78,7 @@ def follow_up_complete(request: HttpRequest, follow_up_id: int) -> HttpResponse:
 @require_POST
 def task_complete(request: HttpRequest, task_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: services.task_complete(actor=actor, task_id=task_id,
+    attempt(request, lambda: services.task_complete(actor=actor, task_id=task_id,
                                                      result=request.POST.get("result")), "事项已处理")  # fmt: skip
     return redirect("casework_inbox")
 
@@ -165,7 +146,7 @@ def plan_new(request: HttpRequest, household_id: int) -> HttpResponse:
                 follow_ups=follow_ups,
             )  # fmt: skip
 
-        if _attempt(request, act, "帮扶计划已建立"):
+        if attempt(request, act, "帮扶计划已建立"):
             return redirect("plan_detail", result["plan"].pk)
     return render(
         request, "casework/plan_new.html", {"household": household, **_form_context(request)}
@@ -212,7 +193,7 @@ def plan_act(request: HttpRequest, plan_id: int, action: str) -> HttpResponse:
     if action not in acts:
         raise Http404
     fn, done = acts[action]
-    _attempt(request, fn, done)
+    attempt(request, fn, done)
     return redirect("plan_detail", plan_id)
 
 
@@ -221,7 +202,7 @@ def plan_act(request: HttpRequest, plan_id: int, action: str) -> HttpResponse:
 def measure_status(request: HttpRequest, measure_id: int) -> HttpResponse:
     actor = actor_of(request)
     plan_id = request.POST.get("plan", "")
-    _attempt(request, lambda: services.measure_status_set(actor=actor, measure_id=measure_id,
+    attempt(request, lambda: services.measure_status_set(actor=actor, measure_id=measure_id,
                                                           status=request.POST.get("status")), "措施进度已更新")  # fmt: skip
     return (
         redirect("plan_detail", int(plan_id)) if plan_id.isdigit() else redirect("casework_inbox")
@@ -232,7 +213,7 @@ def measure_status(request: HttpRequest, measure_id: int) -> HttpResponse:
 @require_POST
 def note_add(request: HttpRequest, household_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: services.note_add(actor=actor, household_id=household_id,
+    attempt(request, lambda: services.note_add(actor=actor, household_id=household_id,
                                                 text=request.POST.get("text")), "工作记录已保存")  # fmt: skip
     return redirect("household_file", household_id)
 
@@ -312,10 +293,10 @@ def discovery_act(request: HttpRequest, item_id: int, action: str) -> HttpRespon
             result["item"] = discovery.discovery_convert(actor=actor, item_id=item_id,
                                                          note=request.POST.get("note", ""))  # fmt: skip
 
-        if _attempt(request, convert, "已转为申请，进入受理流程"):
+        if attempt(request, convert, "已转为申请，进入受理流程"):
             return redirect("application_detail", result["item"].application_id)
     elif action == "dismiss":
-        _attempt(request, lambda: discovery.discovery_dismiss(actor=actor, item_id=item_id,
+        attempt(request, lambda: discovery.discovery_dismiss(actor=actor, item_id=item_id,
                                                               reason=request.POST.get("reason")), "线索已排除")  # fmt: skip
     else:
         raise Http404
@@ -331,7 +312,7 @@ def discovery_run_now(request: HttpRequest) -> HttpResponse:
     def run() -> None:
         result["run"] = discovery.discovery_run(actor)
 
-    if _attempt(request, run, "主动发现已完成"):
+    if attempt(request, run, "主动发现已完成"):
         r = result["run"]
         messages.info(request, f"评估 {r.households} 户：新发现 {r.new_items} 条，情况变化更新 {r.refreshed_items} 条，"
                                f"自动关闭 {r.resolved_items} 条")  # fmt: skip

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,7 +23,8 @@ from django.views.decorators.http import require_POST
 from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.applications import clock
-from minzheng.core.errors import ApplicationError, NotFound, ValidationFailed
+from minzheng.core.errors import NotFound
+from minzheng.core.pages import attempt
 
 from . import alarms, visits
 from .models import (
@@ -36,22 +36,6 @@ from .models import (
     VisitorKind,
     VisitOutcome,
 )
-
-
-def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> bool:
-    try:
-        action()
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        if isinstance(exc, ValidationFailed):
-            for e in exc.errors:
-                messages.error(request, e["message"])
-        else:
-            messages.error(request, exc.message)
-        return False
-    messages.success(request, done)
-    return True
 
 
 def _back(request: HttpRequest, fallback: str, *args: Any) -> HttpResponse:
@@ -108,7 +92,7 @@ def visit_daily(request: HttpRequest) -> HttpResponse:
 def visit_record(request: HttpRequest, schedule_id: int) -> HttpResponse:
     actor = actor_of(request)
     post = request.POST
-    _attempt(request, lambda: visits.visit_record(
+    attempt(request, lambda: visits.visit_record(
         actor=actor, schedule_id=schedule_id, visited_at=post.get("visited_at"),
         outcome=post.get("outcome"), note=post.get("note", "")), "探访已记录")  # fmt: skip
     return _back(request, "visit_daily")
@@ -130,7 +114,7 @@ def visit_schedule_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         post = request.POST
         kind = post.get("visitor_kind", "")
-        if _attempt(request, lambda: visits.schedule_create(
+        if attempt(request, lambda: visits.schedule_create(
             actor=actor, elder_person_id=elder.pk, mode=post.get("mode"),
             every_days=post.get("every_days"), visitor_kind=kind,
             visitor_id=post.get("visitor") if kind != VisitorKind.VOLUNTEER else None,
@@ -202,7 +186,7 @@ def alert_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: visits.alert_acknowledge(
+    attempt(request, lambda: visits.alert_acknowledge(
         actor=actor, alert_id=alert_id, action=request.POST.get("action")), "预警已确认")  # fmt: skip
     return _back(request, "alert_list")
 
@@ -234,7 +218,7 @@ def device_new(request: HttpRequest) -> HttpResponse:
                 serial=post.get("serial", ""),
             )  # fmt: skip
 
-        _attempt(request, act, "设备已登记")
+        attempt(request, act, "设备已登记")
     devices = (
         access.devices_visible(actor).filter(person=elder).select_related("person", "supplier")
     )
@@ -258,7 +242,7 @@ def device_revoke(request: HttpRequest, device_id: int) -> HttpResponse:
         device = alarms.access_device_by_id(actor, device_id)
     except NotFound:
         raise Http404 from None
-    _attempt(request, lambda: alarms.device_revoke(actor=actor, device_id=device_id), "设备已停用")
+    attempt(request, lambda: alarms.device_revoke(actor=actor, device_id=device_id), "设备已停用")
     return redirect(f"{reverse('device_new')}?elder={device.person_id}")
 
 
@@ -308,7 +292,7 @@ def incident_act(request: HttpRequest, incident_id: int, action: str) -> HttpRes
     if action not in acts:
         raise Http404
     fn, done = acts[action]
-    _attempt(request, fn, done)
+    attempt(request, fn, done)
     return redirect("incident_detail", incident_id)
 
 

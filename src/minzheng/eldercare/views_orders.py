@@ -9,11 +9,9 @@ the page (each bad field named), never a 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,7 +24,8 @@ from minzheng.accounts.auth import actor_of
 from minzheng.accounts.models import User
 from minzheng.accounts.roles import Role
 from minzheng.applications import clock
-from minzheng.core.errors import ApplicationError, NotFound, ValidationFailed
+from minzheng.core.errors import ApplicationError, NotFound
+from minzheng.core.pages import attempt
 from minzheng.registry.models import Division
 from minzheng.registry.vocab import PersonState
 
@@ -34,29 +33,6 @@ from . import orders
 from .models import OrderChannel, OrderStatus, SettlementStatus
 
 PAGE_SIZE = 50
-
-
-def _refused(request: HttpRequest, exc: ApplicationError) -> list[dict[str, Any]]:
-    """Show the refusal as messages; return the field errors for the form."""
-    if isinstance(exc, ValidationFailed):
-        for e in exc.errors:
-            messages.error(request, e["message"])
-        return list(exc.errors)
-    messages.error(request, exc.message)
-    field = exc.details.get("field") if isinstance(exc.details, dict) else None
-    return [{"field": field or "", "code": exc.code, "message": exc.message}]
-
-
-def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> list[dict[str, Any]]:
-    """Run ``action``; on success say ``done``; return the field errors (empty: done)."""
-    try:
-        action()
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        return _refused(request, exc) or [{"field": "", "code": exc.code, "message": exc.message}]
-    messages.success(request, done)
-    return []
 
 
 def _reads_orders(actor: User) -> bool:
@@ -124,7 +100,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
                 channel=post.get("channel") or _channels(actor)[0][0], note=post.get("note", ""),
             )  # fmt: skip
 
-        errors = _attempt(request, act, "已下单并派单")
+        errors = attempt(request, act, "已下单并派单").errors
         if not errors:
             return redirect("order_detail", placed["order"].pk)
     status = request.GET.get("status", "")
@@ -200,9 +176,9 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_deliver(request: HttpRequest, order_id: int) -> HttpResponse:
     actor = actor_of(request)
     post = request.POST
-    errors = _attempt(request, lambda: orders.delivery_record(
+    errors = attempt(request, lambda: orders.delivery_record(
         actor=actor, order_id=order_id, delivered_at=post.get("delivered_at"),
-        staff_name=post.get("staff_name"), evidence=post.get("evidence")), "服务已记录")  # fmt: skip
+        staff_name=post.get("staff_name"), evidence=post.get("evidence")), "服务已记录").errors  # fmt: skip
     if errors:
         return order_detail(request, order_id)
     return redirect("order_detail", order_id)
@@ -212,7 +188,7 @@ def order_deliver(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: orders.order_cancel(
+    attempt(request, lambda: orders.order_cancel(
         actor=actor, order_id=order_id, reason=request.POST.get("reason")), "订单已取消")  # fmt: skip
     return redirect("order_detail", order_id)
 
@@ -238,7 +214,7 @@ def settlement_list(request: HttpRequest) -> HttpResponse:
                 actor=actor, provider_id=post.get("provider"), month=post.get("month")
             )
 
-        errors = _attempt(request, act, "结算单已生成，请另一名工作人员审核")
+        errors = attempt(request, act, "结算单已生成，请另一名工作人员审核").errors
         if not errors:
             return redirect("settlement_detail", made["settlement"].pk)
     status = request.GET.get("status", "")
@@ -286,7 +262,7 @@ def settlement_detail(request: HttpRequest, settlement_id: int) -> HttpResponse:
 @require_POST
 def settlement_approve(request: HttpRequest, settlement_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: orders.settlement_approve(
+    attempt(request, lambda: orders.settlement_approve(
         actor=actor, settlement_id=settlement_id, reason=request.POST.get("reason")),
         "结算单已审核")  # fmt: skip
     return redirect("settlement_detail", settlement_id)
@@ -296,7 +272,7 @@ def settlement_approve(request: HttpRequest, settlement_id: int) -> HttpResponse
 @require_POST
 def settlement_pay(request: HttpRequest, settlement_id: int) -> HttpResponse:
     actor = actor_of(request)
-    _attempt(request, lambda: orders.settlement_pay(
+    attempt(request, lambda: orders.settlement_pay(
         actor=actor, settlement_id=settlement_id, reference=request.POST.get("reference")),
         "已登记支付")  # fmt: skip
     return redirect("settlement_detail", settlement_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,31 +23,11 @@ from minzheng.accounts import access
 from minzheng.accounts.auth import actor_of
 from minzheng.accounts.models import User
 from minzheng.applications import clock
-from minzheng.core.errors import ApplicationError, NotFound, ValidationFailed
+from minzheng.core.errors import NotFound
+from minzheng.core.pages import attempt
 
 from . import providers, ratings
-from .models import Facility, FacilityKind, InspectionStatus, Provider, ProviderStatus
-
-
-def _refused(request: HttpRequest, exc: ApplicationError) -> None:
-    if isinstance(exc, ValidationFailed):
-        for e in exc.errors:
-            messages.error(request, e["message"])
-    else:
-        messages.error(request, exc.message)
-
-
-def _attempt(request: HttpRequest, action: Callable[[], Any], done: str) -> Any:
-    """The action's result, or None after putting its refusal on the page."""
-    try:
-        result = action()
-    except NotFound:
-        raise Http404 from None
-    except ApplicationError as exc:
-        _refused(request, exc)
-        return None
-    messages.success(request, done)
-    return result if result is not None else True
+from .models import FacilityKind, InspectionStatus, Provider, ProviderStatus
 
 
 def _reader(request: HttpRequest) -> User:
@@ -114,10 +93,10 @@ def provider_list(request: HttpRequest) -> HttpResponse:
     actor = _reader(request)
     if request.method == "POST":
         form = _provider_form(request.POST)
-        created = _attempt(request, lambda: providers.provider_create(
+        created = attempt(request, lambda: providers.provider_create(
             actor=actor, division=request.POST.get("division") or None, **form), "服务商已登记")  # fmt: skip
-        if isinstance(created, Provider):
-            return redirect("eldercare_provider_detail", created.pk)
+        if created:
+            return redirect("eldercare_provider_detail", created.result.pk)
     status = request.GET.get("status") or ""
     qs = access.providers_visible(actor).select_related("division")
     if status in ProviderStatus.values:
@@ -189,7 +168,7 @@ def provider_act(request: HttpRequest, provider_id: int, action: str) -> HttpRes
     if action not in acts:
         raise Http404
     fn, done = acts[action]
-    _attempt(request, fn, done)
+    attempt(request, fn, done)
     return redirect("eldercare_provider_detail", provider_id)
 
 
@@ -200,11 +179,11 @@ def provider_act(request: HttpRequest, provider_id: int, action: str) -> HttpRes
 def facility_list(request: HttpRequest) -> HttpResponse:
     actor = _reader(request)
     if request.method == "POST":
-        created = _attempt(request, lambda: providers.facility_create(
+        created = attempt(request, lambda: providers.facility_create(
             actor=actor, kind=request.POST.get("kind"), division=request.POST.get("division"),
             **_facility_form(request.POST)), "设施已登记")  # fmt: skip
-        if isinstance(created, Facility):
-            return redirect("eldercare_facility_detail", created.pk)
+        if created:
+            return redirect("eldercare_facility_detail", created.result.pk)
     kind = request.GET.get("kind") or ""
     qs = access.facilities_visible(actor).select_related("division", "operator")
     if kind in FacilityKind.values:
@@ -297,7 +276,7 @@ def facility_act(request: HttpRequest, facility_id: int, action: str) -> HttpRes
     if action not in acts:
         raise Http404
     fn, done = acts[action]
-    _attempt(request, fn, done)
+    attempt(request, fn, done)
     return redirect("eldercare_facility_detail", facility_id)
 
 
@@ -339,7 +318,7 @@ def inspection_act(request: HttpRequest, inspection_id: int, action: str) -> Htt
     if action not in acts:
         raise Http404
     fn, done = acts[action]
-    _attempt(request, fn, done)
+    attempt(request, fn, done)
     return _safe_next(request, "eldercare_inspections_overdue")
 
 
