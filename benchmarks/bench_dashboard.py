@@ -79,6 +79,7 @@ from rich.console import Console
 from benchmarks.bench_inbox import (
     PROGRAMME_WEIGHTS,
     STATE_WEIGHTS,
+    bench_database_url,
     postgres_reachable,
     recreate_postgres,
 )
@@ -86,7 +87,6 @@ from benchmarks.bench_rules import memory_mib, reset_peak
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "var" / "bench"
-DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/minzheng_bench"
 SIZE = 1_000_000
 QUICK_SIZE = 20_000
 SEED = 0
@@ -135,10 +135,7 @@ err = Console(stderr=True)
 
 
 def postgres_url(quick: bool) -> str:
-    base = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
-    head, _, name = base.rpartition("/")
-    name, _, query = name.partition("?")
-    return f"{head}/{name}_dashboard{'_quick' if quick else ''}" + (f"?{query}" if query else "")
+    return bench_database_url("dashboard", quick)
 
 
 def _django(database_url: str) -> None:

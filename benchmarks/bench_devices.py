@@ -68,9 +68,14 @@ from typing import Any
 
 from rich.console import Console
 
+from benchmarks.bench_inbox import (
+    bench_database_url,
+    postgres_reachable,
+    recreate_postgres,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "var" / "bench"
-DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/minzheng_bench"
 DEVICES = 2_000
 WARMUP_DEVICES = 20
 WARMUP_EVENTS = 200
@@ -97,34 +102,7 @@ err = Console(stderr=True)
 
 
 def postgres_url(quick: bool) -> str:
-    base = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
-    head, _, name = base.rpartition("/")
-    name, _, query = name.partition("?")
-    return f"{head}/{name}_devices{'_quick' if quick else ''}" + (f"?{query}" if query else "")
-
-
-def _dbname(url: str) -> str:
-    return url.rsplit("/", 1)[-1].split("?", 1)[0]
-
-
-def postgres_reachable(url: str) -> str | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(url, dbname="postgres", connect_timeout=3):
-            return None
-    except Exception as exc:
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def recreate_postgres(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name = sql.Identifier(_dbname(url))
-    with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    return bench_database_url("devices", quick)
 
 
 # ---------------------------------------------------------------- set-up (child side)

@@ -115,11 +115,17 @@ err = Console(stderr=True)
 # ---------------------------------------------------------------- databases (parent side)
 
 
-def postgres_url(quick: bool) -> str:
+def bench_database_url(suffix: str, quick: bool) -> str:
+    """A benchmark's own database on the server of ``BENCH_DATABASE_URL``: the base
+    name with ``_<suffix>`` (and ``_quick``) appended."""
     base = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_PG_URL
     head, _, name = base.rpartition("/")
     name, _, query = name.partition("?")
-    return f"{head}/{name}_inbox{'_quick' if quick else ''}" + (f"?{query}" if query else "")
+    return f"{head}/{name}_{suffix}{'_quick' if quick else ''}" + (f"?{query}" if query else "")
+
+
+def postgres_url(quick: bool) -> str:
+    return bench_database_url("inbox", quick)
 
 
 def _dbname(url: str) -> str:
